@@ -1,0 +1,1 @@
+"""One module per ``caseload-sim`` subcommand; each defines ``register(subparsers)``."""

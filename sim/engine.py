@@ -1,0 +1,531 @@
+"""The discrete-event engine: households as SimPy processes moving through a scenario's states.
+
+Each household is one process. On entering a state it draws the time of its
+next event exactly from the piecewise-constant hazards (spell-duration bands
+and calendar-time levers are integrated in closed form), so nothing ticks.
+Werkmatcher slots and instrument places are SimPy priority resources; a
+client waiting for one keeps its (lower) unguided hazards and is woken when
+the slot or place comes free.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from .compiled import ASSIGN, INTAKE, OUT, Compiled
+from .slots import SlotPool
+from .records import CLIENT_ID_ARRIVAL, FLOW_INDEX, FLOWS, KIND_FLOW, Event
+from .streams import (
+    ARRIVALS,
+    ATTR0,
+    INITIAL,
+    INITIAL_DURATION,
+    INTAKE0,
+    N_INTAKE,
+    N_PICK,
+    N_WAIT,
+    PICK0,
+    WAIT0,
+    WITHDRAW,
+    Streams,
+)
+
+F_ENTRIES = FLOW_INDEX["entries"]
+F_INFLOW = FLOW_INDEX["inflow"]
+F_MOVEMENTS = FLOW_INDEX["movements"]
+F_TRANSFERS = FLOW_INDEX["transfers_out"]
+F_WITHDRAWN = FLOW_INDEX["withdrawn"]
+F_GWAIT = FLOW_INDEX["guidance_waits"]
+F_GSTART = FLOW_INDEX["guidance_starts"]
+F_PWAIT = FLOW_INDEX["place_waits"]
+N_FLOWS = len(FLOWS)
+TIMER = "timer"  # the value a client's own timer rings its wake-up event with
+
+
+class WakeUp(simpy.Event):
+    """An event rung by whichever comes first: the client's timer or a granted slot."""
+
+    def trigger_once(self, event: simpy.Event) -> None:
+        if not self.triggered:
+            self.succeed(event.value)
+
+
+class Client:
+    __slots__ = (
+        "id", "population", "number", "row", "profile", "levels", "loonwaarde", "state",
+        "spell_start", "n_wait", "n_pick", "n_intake", "overflow", "slot", "slot_team",
+        "place", "place_target", "held_place",
+    )  # fmt: skip
+
+    def __init__(self, population: int, number: int, row: list[float]):
+        self.population = population
+        self.number = number
+        self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
+        self.row = row
+        self.n_wait = self.n_pick = self.n_intake = 0
+        self.overflow = None
+        self.slot = self.slot_team = None
+        self.place = self.place_target = self.held_place = None
+
+
+@dataclass
+class Result:
+    """What one replication produces; arrays are indexed [month, state(, flow)]."""
+
+    replication: int
+    stock: np.ndarray  # end-of-month stock, int64 [month, state]
+    flows: np.ndarray  # int64 [month, state, flow]
+    person_months: np.ndarray  # time-integral of stock, float64 [month, state]
+    events_processed: int
+    clients: int
+    wall_seconds: float
+    events: list[Event] | None = None
+
+
+class Model:
+    """One replication of one scenario."""
+
+    def __init__(self, compiled: Compiled, seed: int, replication: int, log_events: bool = False):
+        self.c = compiled
+        self.env = simpy.Environment()
+        self.streams = Streams(seed, replication)
+        self.replication = replication
+        self.states = compiled.states
+        self.n_states = len(self.states)
+        self.horizon = compiled.horizon
+        self.n_months = int(math.ceil(self.horizon))
+        self.cal_edges = compiled.calendar_edges
+        self.log: list[Event] | None = [] if log_events else None
+        self.flows = [0] * (self.n_months * self.n_states * N_FLOWS)
+        self.stock = [0] * self.n_states
+        self.stock_history = np.zeros((self.n_months, self.n_states), dtype=np.int64)
+        self.area = [0.0] * self.n_states
+        self.area_since = [0.0] * self.n_states
+        self.person_months = np.zeros((self.n_months, self.n_states))
+        self.clients = 0
+        self._tables: dict[tuple, list] = {}
+        self.teams = [SlotPool(self.env, slots[0]) for slots in compiled.team_slots]
+        self.places = {s: SlotPool(self.env, caps[0]) for s, caps in compiled.places.items()}
+        self._priorities = {
+            ("team", i): self._compile_rules(t.priority) for i, t in enumerate(compiled.teams)
+        } | {("place", s): self._compile_rules(self.states[s].priority) for s in self.places}
+        self._attr_cdfs = []
+        for name in compiled.attribute_names:
+            cum, cdf = 0.0, []
+            for level, share in compiled.scenario.attributes[name].levels.values.items():
+                cum += share
+                cdf.append((level, cum))
+            self._attr_cdfs.append(cdf)
+        self._profile_index = {p: i for i, p in enumerate(compiled.profiles)}
+        self._plans = {
+            (s, k): _flow_plan(s, tr) for s, st in enumerate(self.states) for k, tr in enumerate(st.transitions)
+        }
+        intake_rate = self.states[INTAKE].transitions[0].rate
+        self._intake_immediate = intake_rate == 0.0
+        cum, self._intake_cdf = 0.0, []
+        for s, share in compiled.intake_shares:
+            lo, hi = self.states[s].loonwaarde
+            self._intake_cdf.append((cum, cum + share, s, lo, hi))
+            cum += share
+
+    # -- running -----------------------------------------------------------------
+    def run(self) -> Result:
+        started = time.perf_counter()
+        env = self.env
+        self._create_initial_population()
+        env.process(self._arrivals())
+        env.process(self._month_ends())
+        if len(self.cal_edges) > 1:
+            env.process(self._capacity_changes())
+        env.run(until=self.horizon)
+        self._close_month(self.n_months - 1, self.horizon)
+        flows = np.array(self.flows, dtype=np.int64).reshape(self.n_months, self.n_states, N_FLOWS)
+        return Result(
+            replication=self.replication,
+            stock=self.stock_history,
+            flows=flows,
+            person_months=self.person_months,
+            events_processed=next(env._eid),  # SimPy numbers every scheduled event
+            clients=self.clients,
+            wall_seconds=time.perf_counter() - started,
+            events=self.log,
+        )
+
+    def _month_ends(self):
+        for month in range(self.n_months - 1):
+            yield self.env.timeout(month + 1 - self.env.now)
+            self._close_month(month, month + 1.0)
+
+    def _close_month(self, month: int, at: float) -> None:
+        for s in range(self.n_states):
+            self.area[s] += self.stock[s] * (at - self.area_since[s])
+            self.area_since[s] = at
+            self.person_months[month, s] = self.area[s]
+            self.area[s] = 0.0
+        self.stock_history[month] = self.stock
+
+    def _capacity_changes(self):
+        c = self.c
+        for j in range(1, len(self.cal_edges)):
+            yield self.env.timeout(self.cal_edges[j] - self.env.now)
+            for pool, caps in zip(self.teams, c.team_slots):
+                pool.set_capacity(caps[j])
+            for s, pool in self.places.items():
+                pool.set_capacity(c.places[s][j])
+
+    # -- population --------------------------------------------------------------
+    def _new_client(self, population: int, number: int) -> Client:
+        cl = Client(population, number, self.streams.client_row(population, number))
+        levels = []
+        for a, cdf in enumerate(self._attr_cdfs):
+            u = cl.row[ATTR0 + a]
+            levels.append(next((lvl for lvl, upper in cdf if u < upper), cdf[-1][0]))
+        cl.levels = tuple(levels)
+        cl.profile = self._profile_index[cl.levels]
+        self.clients += 1
+        return cl
+
+    def _create_initial_population(self) -> None:
+        number = 0
+        for s, st in enumerate(self.states):
+            for _ in range(st.initial):
+                cl = self._new_client(INITIAL, number)
+                number += 1
+                lo, hi = st.loonwaarde
+                cl.loonwaarde = lo + (hi - lo) * cl.row[INTAKE0]
+                cl.n_intake = 1
+                cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[INITIAL_DURATION])
+                cl.state = s
+                self._add_stock(s, 1)
+                self.env.process(self._life(cl))
+
+    def _arrivals(self):
+        env = self.env
+        gen = self.streams.inflow()
+        segments = self.c.inflow_segments
+        exps = gen.standard_exponential(4096).tolist()
+        seg, number, t = 0, 0, 0.0
+        while True:
+            if not exps:
+                exps = gen.standard_exponential(4096).tolist()
+            need = exps.pop()
+            while True:  # invert the cumulative inflow rate
+                start, rate = segments[seg]
+                end = segments[seg + 1][0] if seg + 1 < len(segments) else self.horizon
+                if rate > 0 and t + need / rate < end:
+                    t += need / rate
+                    break
+                need -= rate * (end - t)
+                t = end
+                seg += 1
+                if seg >= len(segments):
+                    return
+            yield env.timeout(t - env.now)
+            cl = self._new_client(ARRIVALS, number)
+            number += 1
+            env.process(self._arrival(cl))
+
+    def _arrival(self, cl: Client):
+        sp = self.c.search_period
+        if sp is not None and cl.levels[sp[0]] == sp[1]:
+            if cl.row[WITHDRAW] < sp[3]:
+                self._count(INTAKE, F_WITHDRAWN)
+                self._record(cl, INTAKE, "", "withdrawn", "arrival", "")
+                return
+            yield self.env.timeout(sp[2])
+        cl.spell_start = self.env.now
+        self._enter_intake(cl)
+        yield from self._life(cl)
+
+    # -- a household's life -------------------------------------------------------
+    def _life(self, cl: Client):
+        env = self.env
+        states = self.states
+        while cl.state is not None:
+            s = cl.state
+            team = states[s].team
+            guided = None
+            if team is not None:
+                if cl.slot is None:
+                    self._request_slot(cl, team)
+                guided = cl.slot.granted
+            nxt = self._next_event(cl, s, guided)
+            if guided is False or cl.place is not None:
+                # one wake-up event, rung by the timer or by the pool granting a slot or place
+                wake = WakeUp(env)
+                if guided is False:
+                    cl.slot.event = wake
+                if cl.place is not None:
+                    cl.place.event = wake
+                if nxt is not None:
+                    env.timeout(nxt[0] - env._now, TIMER).callbacks.append(wake.trigger_once)
+                if (yield wake) is not TIMER:
+                    if cl.place is not None and cl.place.granted:
+                        self._take_place(cl)
+                    else:
+                        self._count(s, F_GSTART)
+                        self._record(cl, s, "", "werkmatcher", "guidance", "")
+                    continue
+            elif nxt is None:
+                return
+            else:
+                yield env.timeout(nxt[0] - env._now)
+            self._fire(cl, s, nxt[1])
+
+    def _fire(self, cl: Client, s: int, k: int) -> None:
+        tr = self.states[s].transitions[k]
+        to = self._assign(cl) if tr.to == ASSIGN else tr.to
+        if to >= 0 and to != s and self.states[to].has_places:
+            request = self.places[to].request(self._priority(cl, ("place", to)))
+            cl.place, cl.place_target = request, k
+            if not request.granted:  # stay put, on the waiting list
+                self._count(s, F_PWAIT)
+                self._record(cl, s, self.states[to].name, "place_request", "queue", "")
+                return
+            self._take_place(cl)
+            return
+        self._complete(cl, s, k, to)
+
+    def _take_place(self, cl: Client) -> None:
+        """The place is free: the transition that asked for it happens now."""
+        k, request = cl.place_target, cl.place
+        cl.place = cl.place_target = None
+        s = cl.state
+        self._complete(cl, s, k, self.states[s].transitions[k].to)
+        cl.held_place = request
+
+    def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
+        tr = self.states[s].transitions[k]
+        month = int(self.env._now)
+        if month < self.n_months:
+            base = (month * self.n_states + s) * N_FLOWS
+            flows = self.flows
+            for f in self._plans[(s, k)]:
+                flows[base + f] += 1
+        if self.log is not None:
+            self._record(cl, s, "out" if to == OUT else self.states[to].name, tr.name, tr.kind, tr.movement or "")
+        if to != s:
+            self._move(cl, s, to, tr.kind == "reinflow")
+
+    def _move(self, cl: Client, s: int, to: int, new_spell: bool) -> None:
+        states = self.states
+        if cl.held_place is not None:
+            self.places[s].release(cl.held_place)
+            cl.held_place = None
+        if cl.place is not None:  # leaving while waiting for a place elsewhere
+            self.places[self.states[s].transitions[cl.place_target].to].release(cl.place)
+            cl.place = cl.place_target = None
+        if cl.slot is not None and (to < 0 or states[to].team != cl.slot_team):
+            self.teams[cl.slot_team].release(cl.slot)
+            cl.slot = cl.slot_team = None
+        self._add_stock(s, -1)
+        if to == OUT:
+            cl.state = None
+            return
+        if new_spell or states[to].on_caseload != states[s].on_caseload:
+            cl.spell_start = self.env.now
+        if to == INTAKE:
+            self._enter_intake(cl)
+            return
+        cl.state = to
+        self._add_stock(to, 1)
+        self._count(to, F_ENTRIES)
+
+    def _enter_intake(self, cl: Client) -> None:
+        self._count(INTAKE, F_INFLOW)
+        self._record(cl, INTAKE, "", "arrival", "arrival", "")
+        if self._intake_immediate:
+            to = self._assign(cl)
+            cl.state = to
+            self._add_stock(to, 1)
+            self._count(to, F_ENTRIES)
+            return
+        cl.state = INTAKE
+        self._add_stock(INTAKE, 1)
+        self._count(INTAKE, F_ENTRIES)
+
+    def _assign(self, cl: Client) -> int:
+        """Arrangement by loonwaarde: one uniform picks the band and the value within it."""
+        if cl.n_intake < N_INTAKE:
+            u = cl.row[INTAKE0 + cl.n_intake]
+        else:
+            u = self._overflow(cl).random()
+        cl.n_intake += 1
+        for lower, upper, s, lo, hi in self._intake_cdf:
+            if u < upper:
+                break
+        cl.loonwaarde = lo + (hi - lo) * min(1.0, (u - lower) / max(upper - lower, 1e-300))
+        return s
+
+    # -- waiting lists -------------------------------------------------------------
+    def _request_slot(self, cl: Client, team: int) -> None:
+        cl.slot = self.teams[team].request(self._priority(cl, ("team", team)))
+        cl.slot_team = team
+        if not cl.slot.granted:
+            self._count(cl.state, F_GWAIT)
+            self._record(cl, cl.state, "", "werkmatcher_request", "queue", "")
+        else:
+            self._count(cl.state, F_GSTART)
+            self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
+
+    def _compile_rules(self, rules) -> list[tuple]:
+        names = self.c.attribute_names
+        out = []
+        for rule in rules:
+            if rule.attribute is not None:
+                out.append(("attr", names.index(rule.attribute), rule.equals))
+            elif rule.spell_months_below is not None:
+                out.append(("new", rule.spell_months_below, None))
+            else:
+                out.append(("loonwaarde", rule.loonwaarde_at_least, None))
+        return out
+
+    def _priority(self, cl: Client, key: tuple) -> int:
+        """Lexicographic priority: rule i outweighs all later rules together (lower is served first)."""
+        rules = self._priorities[key]
+        score = 0
+        for i, (what, a, b) in enumerate(rules):
+            if what == "attr":
+                hit = cl.levels[a] == b
+            elif what == "new":
+                hit = self.env.now - cl.spell_start < a
+            else:
+                hit = cl.loonwaarde >= a
+            if hit:
+                score += 1 << (len(rules) - 1 - i)
+        return -score
+
+    # -- exact sampling from piecewise-constant hazards ----------------------------
+    def _next_event(self, cl: Client, s: int, guided: bool | None):
+        """(time, transition index) of the next event before the horizon, or None."""
+        table = self.hazard_table(cl, s, guided)
+        if cl.place is not None:  # the transition waiting for a place cannot fire again
+            table = self._without(table, cl.place_target)
+        edges = self.states[s].duration_edges
+        cal = self.cal_edges
+        horizon = self.horizon
+        t = self.env._now
+        if not edges and len(cal) == 1:  # constant hazards: one exponential draw
+            rows, totals = table[0]
+            total = totals[0]
+            if total <= 0.0:
+                return None
+            t += self._exponential(cl) / total
+            return (t, self._pick(cl, rows[0], total)) if t < horizon else None
+        spell = cl.spell_start
+        j = bisect.bisect_right(cal, t) - 1
+        b = bisect.bisect_right(edges, t - spell)
+        remaining = self._exponential(cl)
+        n_cal, n_dur = len(cal), len(edges)
+        while True:
+            rows, totals = table[j]
+            total = totals[b]
+            t_cal = cal[j + 1] if j + 1 < n_cal else horizon
+            t_dur = spell + edges[b] if b < n_dur else math.inf
+            t_end = min(t_cal, t_dur, horizon)
+            if total > 0.0:
+                dt = remaining / total
+                if t + dt < t_end:
+                    return t + dt, self._pick(cl, rows[b], total)
+                remaining -= total * (t_end - t)
+            if t_end >= horizon:
+                return None
+            t = t_end
+            if t_cal == t_end:
+                j += 1
+            if t_dur == t_end:
+                b += 1
+
+    def hazard_table(self, cl: Client, s: int, guided: bool | None) -> list:
+        """Per calendar segment: (hazard rows by duration band, their totals).
+
+        Subclasses may return client-specific tables (e.g. the arms of an experiment).
+        """
+        key = (s, guided, cl.profile)
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = self._build_table(key)
+        return table
+
+    def _build_table(self, key: tuple) -> list:
+        s, guided, profile = key
+        table = []
+        for j in range(len(self.cal_edges)):
+            rows = self.c.segment_rates(s, guided, j, profile)
+            table.append((rows, [sum(r) for r in rows]))
+        return table
+
+    def _without(self, table: list, k: int) -> list:
+        out = []
+        for rows, _ in table:
+            rows = [[0.0 if i == k else h for i, h in enumerate(r)] for r in rows]
+            out.append((rows, [sum(r) for r in rows]))
+        return out
+
+    def _exponential(self, cl: Client) -> float:
+        if cl.n_wait < N_WAIT:
+            u = cl.row[WAIT0 + cl.n_wait]
+            cl.n_wait += 1
+            return -math.log(1.0 - u)
+        return self._overflow(cl).standard_exponential()
+
+    def _pick(self, cl: Client, rates: list[float], total: float) -> int:
+        if cl.n_pick < N_PICK:
+            u = cl.row[PICK0 + cl.n_pick]
+            cl.n_pick += 1
+        else:
+            u = self._overflow(cl).random()
+        target = u * total
+        cum = 0.0
+        last = 0
+        for k, h in enumerate(rates):
+            if h > 0.0:
+                cum += h
+                last = k
+                if target < cum:
+                    return k
+        return last  # rounding at the top end
+
+    def _overflow(self, cl: Client):
+        if cl.overflow is None:
+            cl.overflow = self.streams.overflow(cl.population, cl.number, 0)
+        return cl.overflow
+
+    # -- bookkeeping ---------------------------------------------------------------
+    def _add_stock(self, s: int, delta: int) -> None:
+        now = self.env._now
+        self.area[s] += self.stock[s] * (now - self.area_since[s])
+        self.area_since[s] = now
+        self.stock[s] += delta
+
+    def _count(self, s: int, flow: int) -> None:
+        month = int(self.env._now)
+        if month < self.n_months:
+            self.flows[(month * self.n_states + s) * N_FLOWS + flow] += 1
+
+    def _record(self, cl: Client, s: int, to: str, transition: str, kind: str, movement: str) -> None:
+        if self.log is not None:
+            self.log.append(Event(self.env._now, cl.id, self.states[s].name, to, transition, kind, movement))
+
+
+def _flow_plan(s: int, tr) -> tuple[int, ...]:
+    """Which counters of the origin state a transition increments."""
+    plan = []
+    if tr.kind in KIND_FLOW:
+        plan.append(FLOW_INDEX[KIND_FLOW[tr.kind]])
+    elif tr.kind == "transfer" and tr.to != s and s != INTAKE:
+        plan.append(F_TRANSFERS)
+    if tr.movement is not None:
+        plan += [F_MOVEMENTS, FLOW_INDEX[tr.movement]]
+    return tuple(plan)
+
+
+def simulate(compiled: Compiled, seed: int, replication: int = 0, log_events: bool = False) -> Result:
+    """Run one replication."""
+    return Model(compiled, seed, replication, log_events).run()

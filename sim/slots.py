@@ -1,0 +1,75 @@
+"""Werkmatcher slots and instrument places: a counted capacity with a priority waiting list.
+
+SimPy's ``PriorityResource`` re-sorts its whole queue on every request and
+removes users from a list, which is quadratic at municipal scale (thousands of
+clients per team). This keeps its semantics (lower priority value first, then
+first come first served) on a heap with lazy cancellation, and hands out a
+free slot without scheduling any event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+import simpy
+
+
+class Ticket:
+    """A client's claim on a slot: granted at once, or later, when ``event`` (set by the
+    waiting client) is triggered."""
+
+    __slots__ = ("granted", "cancelled", "event", "requested_at")
+
+    def __init__(self, requested_at: float):
+        self.granted = False
+        self.cancelled = False
+        self.event: simpy.Event | None = None
+        self.requested_at = requested_at
+
+
+class SlotPool:
+    def __init__(self, env: simpy.Environment, capacity: int):
+        self.env = env
+        self.capacity = capacity
+        self.in_use = 0
+        self.waiting = 0
+        self._queue: list[tuple[int, int, Ticket]] = []
+        self._order = itertools.count()
+
+    def request(self, priority: int = 0) -> Ticket:
+        ticket = Ticket(self.env.now)
+        if self.in_use < self.capacity and self.waiting == 0:
+            self.in_use += 1
+            ticket.granted = True
+        else:
+            heapq.heappush(self._queue, (priority, next(self._order), ticket))
+            self.waiting += 1
+        return ticket
+
+    def release(self, ticket: Ticket) -> None:
+        """Give back a granted slot, or leave the waiting list."""
+        if ticket.granted:
+            ticket.granted = False
+            self.in_use -= 1
+            self._grant()
+        elif not ticket.cancelled:
+            ticket.cancelled = True
+            self.waiting -= 1
+
+    def set_capacity(self, capacity: int) -> None:
+        """FTE and places follow levers; clients already served keep their slot."""
+        self.capacity = capacity
+        self._grant()
+
+    def _grant(self) -> None:
+        queue = self._queue
+        while self.in_use < self.capacity and queue:
+            _, _, ticket = heapq.heappop(queue)
+            if ticket.cancelled:
+                continue
+            self.waiting -= 1
+            self.in_use += 1
+            ticket.granted = True
+            if ticket.event is not None and not ticket.event.triggered:
+                ticket.event.succeed(ticket)
