@@ -11,6 +11,7 @@ the slot or place comes free.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -115,14 +116,10 @@ class Model:
         self._priorities = {
             ("team", i): self._compile_rules(t.priority) for i, t in enumerate(compiled.teams)
         } | {("place", s): self._compile_rules(self.states[s].priority) for s in self.places}
-        self._attr_cdfs = []
+        self._attr_cdfs = []  # per attribute: (level names, cumulative shares)
         for name in compiled.attribute_names:
-            cum, cdf = 0.0, []
-            for level, share in compiled.scenario.attributes[name].levels.values.items():
-                cum += share
-                cdf.append((level, cum))
-            self._attr_cdfs.append(cdf)
-        self._profile_index = {p: i for i, p in enumerate(compiled.profiles)}
+            shares = compiled.scenario.attributes[name].levels.values
+            self._attr_cdfs.append((list(shares), list(itertools.accumulate(shares.values()))))
         self._plans = {
             (s, k): _flow_plan(s, tr) for s, st in enumerate(self.states) for k, tr in enumerate(st.transitions)
         }
@@ -182,12 +179,14 @@ class Model:
     # -- population --------------------------------------------------------------
     def _new_client(self, population: int, number: int) -> Client:
         cl = Client(population, number, self.streams.client_row(population, number))
-        levels = []
-        for a, cdf in enumerate(self._attr_cdfs):
-            u = cl.row[ATTR0 + a]
-            levels.append(next((lvl for lvl, upper in cdf if u < upper), cdf[-1][0]))
+        # profiles enumerate attribute levels like itertools.product: a mixed-radix number
+        profile, levels, row = 0, [], cl.row
+        for a, (names, upper) in enumerate(self._attr_cdfs):
+            i = min(bisect.bisect_right(upper, row[ATTR0 + a]), len(names) - 1)
+            profile = profile * len(names) + i
+            levels.append(names[i])
         cl.levels = tuple(levels)
-        cl.profile = self._profile_index[cl.levels]
+        cl.profile = profile
         self.clients += 1
         return cl
 
@@ -335,7 +334,9 @@ class Model:
             return
         cl.state = to
         self._add_stock(to, 1)
-        self._count(to, F_ENTRIES)
+        month = int(self.env._now)
+        if month < self.n_months:
+            self.flows[(month * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
 
     def _enter_intake(self, cl: Client) -> None:
         self._count(INTAKE, F_INFLOW)

@@ -31,7 +31,7 @@ class Streams:
     def __init__(self, seed: int, replication: int):
         self.seed = int(seed)
         self.replication = int(replication)
-        self._blocks: dict[int, tuple[int, np.ndarray]] = {}  # population -> current block
+        self._blocks: dict[int, tuple[int, list[list[float]]]] = {}  # population -> current block
 
     def _sequence(self, *key: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed, spawn_key=(self.replication, *key))
@@ -42,8 +42,8 @@ class Streams:
         cached = self._blocks.get(population)
         if cached is None or cached[0] != block:  # clients are numbered in creation order
             gen = np.random.Generator(np.random.PCG64(self._sequence(population, block)))
-            cached = self._blocks[population] = (block, gen.random((BLOCK, WIDTH)))
-        return cached[1][row].tolist()
+            cached = self._blocks[population] = (block, gen.random((BLOCK, WIDTH)).tolist())
+        return cached[1][row]
 
     def overflow(self, population: int, number: int, column: int) -> np.random.Generator:
         """A client that used up its row's columns (rare) continues on its own generator."""

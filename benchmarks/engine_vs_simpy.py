@@ -1,0 +1,63 @@
+"""Engine cost against a floor measured in the same process: bare SimPy.
+
+The floor is what any SimPy model of the same population must pay at least:
+one process per client simulated, each doing 5 timeouts. The project's time
+is one 10-year replication of the bundled Utrecht baseline. Both are timed
+alternately ``--repeat`` times and the minimum of each is compared, so a busy
+machine slows both sides alike. Target: ratio <= 2.0.
+
+    python benchmarks/engine_vs_simpy.py [--scenario NAME] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import simpy
+
+from sim import compile_scenario, load_scenario, simulate
+
+TIMEOUTS_PER_CLIENT = 5
+
+
+def bare_simpy(clients: int, seed: int = 0) -> int:
+    """``clients`` processes with 5 exponential timeouts each; returns the events processed."""
+    delays = np.random.default_rng(seed).exponential(12.0, (clients, TIMEOUTS_PER_CLIENT)).tolist()
+    env = simpy.Environment()
+
+    def client(env, ds):
+        for d in ds:
+            yield env.timeout(d)
+
+    for ds in delays:
+        env.process(client(env, ds))
+    env.run()
+    return next(env._eid)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="utrecht_baseline")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    compiled = compile_scenario(load_scenario(args.scenario))
+    project, floor = [], []
+    for i in range(args.repeat):
+        t0 = time.perf_counter()
+        result = simulate(compiled, seed=1, replication=i)
+        project.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        floor_events = bare_simpy(result.clients, seed=i)
+        floor.append(time.perf_counter() - t0)
+    ratio = min(project) / min(floor)
+    print(f"scenario={compiled.scenario.name} years={compiled.scenario.years}")
+    print(f"clients simulated={result.clients} simpy events={result.events_processed}")
+    print(f"events/s project={result.events_processed / min(project):,.0f} floor={floor_events / min(floor):,.0f}")
+    print(f"ratio={ratio:.2f} (target <= 2.0: {'met' if ratio <= 2.0 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
