@@ -25,14 +25,13 @@ from .records import CLIENT_ID_ARRIVAL, FLOW_INDEX, FLOWS, KIND_FLOW, Event
 from .streams import (
     ARRIVALS,
     ATTR0,
+    CLOCK0,
     INITIAL,
     INITIAL_DURATION,
     INTAKE0,
+    K_MAX,
     N_INTAKE,
-    N_PICK,
-    N_WAIT,
-    PICK0,
-    WAIT0,
+    N_SOJOURNS,
     WITHDRAW,
     Streams,
 )
@@ -45,6 +44,7 @@ F_WITHDRAWN = FLOW_INDEX["withdrawn"]
 F_GWAIT = FLOW_INDEX["guidance_waits"]
 F_GSTART = FLOW_INDEX["guidance_starts"]
 F_PWAIT = FLOW_INDEX["place_waits"]
+F_REFUSED = FLOW_INDEX["refused"]
 N_FLOWS = len(FLOWS)
 TIMER = "timer"  # the value a client's own timer rings its wake-up event with
 
@@ -60,8 +60,8 @@ class WakeUp(simpy.Event):
 class Client:
     __slots__ = (
         "id", "population", "number", "row", "profile", "levels", "loonwaarde", "state",
-        "spell_start", "n_wait", "n_pick", "n_intake", "overflow", "slot", "slot_team",
-        "place", "place_target", "held_place",
+        "spell_start", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
+        "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
     def __init__(self, population: int, number: int, row: list[float]):
@@ -69,8 +69,9 @@ class Client:
         self.number = number
         self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
         self.row = row
-        self.n_wait = self.n_pick = self.n_intake = 0
+        self.n_sojourn = self.n_intake = 0
         self.overflow = None
+        self.clocks = self.look_state = self.look_table = self.look_time = None
         self.slot = self.slot_team = None
         self.place = self.place_target = self.held_place = None
 
@@ -87,6 +88,7 @@ class Result:
     clients: int
     wall_seconds: float
     events: list[Event] | None = None
+    budget: np.ndarray | None = None  # int64 cents and counts [year, column] (sim.budget.ledger)
 
 
 class Model:
@@ -111,6 +113,7 @@ class Model:
         self.person_months = np.zeros((self.n_months, self.n_states))
         self.clients = 0
         self._tables: dict[tuple, list] = {}
+        self._own_tables = type(self).hazard_table is Model.hazard_table
         self.teams = [SlotPool(self.env, slots[0]) for slots in compiled.team_slots]
         self.places = {s: SlotPool(self.env, caps[0]) for s, caps in compiled.places.items()}
         self._priorities = {
@@ -120,6 +123,7 @@ class Model:
         for name in compiled.attribute_names:
             shares = compiled.scenario.attributes[name].levels.values
             self._attr_cdfs.append((list(shares), list(itertools.accumulate(shares.values()))))
+        self._cdf_uppers = [upper for _, upper in self._attr_cdfs]
         self._plans = {
             (s, k): _flow_plan(s, tr) for s, st in enumerate(self.states) for k, tr in enumerate(st.transitions)
         }
@@ -130,6 +134,14 @@ class Model:
             lo, hi = self.states[s].loonwaarde
             self._intake_cdf.append((cum, cum + share, s, lo, hi))
             cum += share
+        # budget hooks: empty sets cost one falsy test per transition when there is no budget
+        self.ledger = None
+        self._costed = self._budget_keys = self._budget_states = frozenset()
+        if compiled.scenario.budget is not None:
+            from .budget.ledger import Ledger
+
+            self.ledger = Ledger(self)
+            self._costed, self._budget_keys, self._budget_states = self.ledger.costed, self.ledger.keys, self.ledger.states
 
     # -- running -----------------------------------------------------------------
     def run(self) -> Result:
@@ -152,6 +164,7 @@ class Model:
             clients=self.clients,
             wall_seconds=time.perf_counter() - started,
             events=self.log,
+            budget=self.ledger.table if self.ledger is not None else None,
         )
 
     def _month_ends(self):
@@ -166,6 +179,8 @@ class Model:
             self.person_months[month, s] = self.area[s]
             self.area[s] = 0.0
         self.stock_history[month] = self.stock
+        if self.ledger is not None:
+            self.ledger.close_month(month, at)
 
     def _capacity_changes(self):
         c = self.c
@@ -180,13 +195,11 @@ class Model:
     def _new_client(self, population: int, number: int) -> Client:
         cl = Client(population, number, self.streams.client_row(population, number))
         # profiles enumerate attribute levels like itertools.product: a mixed-radix number
-        profile, levels, row = 0, [], cl.row
-        for a, (names, upper) in enumerate(self._attr_cdfs):
-            i = min(bisect.bisect_right(upper, row[ATTR0 + a]), len(names) - 1)
+        profile = 0
+        for i, (names, _) in zip(self.streams.attribute_levels(population, number, self._cdf_uppers), self._attr_cdfs):
             profile = profile * len(names) + i
-            levels.append(names[i])
-        cl.levels = tuple(levels)
         cl.profile = profile
+        cl.levels = self.c.profiles[profile]
         self.clients += 1
         return cl
 
@@ -202,6 +215,8 @@ class Model:
                 cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[INITIAL_DURATION])
                 cl.state = s
                 self._add_stock(s, 1)
+                if s in self._budget_states:
+                    self.ledger.on_move(cl, None, s)
                 self.env.process(self._life(cl))
 
     def _arrivals(self):
@@ -254,8 +269,9 @@ class Model:
                 if cl.slot is None:
                     self._request_slot(cl, team)
                 guided = cl.slot.granted
-            nxt = self._next_event(cl, s, guided)
-            if guided is False or cl.place is not None:
+            waiting = guided is False or cl.place is not None
+            nxt = self._next_event(cl, s, guided, waiting)
+            if waiting:
                 # one wake-up event, rung by the timer or by the pool granting a slot or place
                 wake = WakeUp(env)
                 if guided is False:
@@ -278,10 +294,15 @@ class Model:
             self._fire(cl, s, nxt[1])
 
     def _fire(self, cl: Client, s: int, k: int) -> None:
+        cl.clocks = None  # an event happened: the next sojourn draws fresh clocks
         tr = self.states[s].transitions[k]
         to = self._assign(cl) if tr.to == ASSIGN else tr.to
+        if self._costed and (s, k) in self._costed and not self.ledger.affordable(s, k):
+            self._refuse(cl, s, k)
+            return
         if to >= 0 and to != s and self.states[to].has_places:
-            request = self.places[to].request(self._priority(cl, ("place", to)))
+            pool = self.places[to]
+            request = pool.request(self._priority(cl, ("place", to)) if pool.must_wait() else 0)
             cl.place, cl.place_target = request, k
             if not request.granted:  # stay put, on the waiting list
                 self._count(s, F_PWAIT)
@@ -295,9 +316,21 @@ class Model:
         """The place is free: the transition that asked for it happens now."""
         k, request = cl.place_target, cl.place
         cl.place = cl.place_target = None
+        cl.clocks = None
         s = cl.state
-        self._complete(cl, s, k, self.states[s].transitions[k].to)
+        to = self.states[s].transitions[k].to
+        if self._costed and (s, k) in self._costed and not self.ledger.affordable(s, k):
+            self.places[to].release(request)  # the money ran out while the client waited
+            self._refuse(cl, s, k)
+            return
+        self._complete(cl, s, k, to)
         cl.held_place = request
+
+    def _refuse(self, cl: Client, s: int, k: int) -> None:
+        """No budget can pay this start: the client stays where it is."""
+        self._count(s, F_REFUSED)
+        self.ledger.refused(s, k)
+        self._record(cl, s, "", self.states[s].transitions[k].name, "refused", "")
 
     def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
         tr = self.states[s].transitions[k]
@@ -307,6 +340,8 @@ class Model:
             flows = self.flows
             for f in self._plans[(s, k)]:
                 flows[base + f] += 1
+        if self._budget_keys and (s, k) in self._budget_keys:
+            self.ledger.on_transition(cl, s, k, to)
         if self.log is not None:
             self._record(cl, s, "out" if to == OUT else self.states[to].name, tr.name, tr.kind, tr.movement or "")
         if to != s:
@@ -323,18 +358,26 @@ class Model:
         if cl.slot is not None and (to < 0 or states[to].team != cl.slot_team):
             self.teams[cl.slot_team].release(cl.slot)
             cl.slot = cl.slot_team = None
-        self._add_stock(s, -1)
+        now = self.env._now
+        stock, area, since = self.stock, self.area, self.area_since  # _add_stock(s, -1), inlined
+        area[s] += stock[s] * (now - since[s])
+        since[s] = now
+        stock[s] -= 1
+        if self._budget_states and (s in self._budget_states or to in self._budget_states):
+            self.ledger.on_move(cl, s, to)
         if to == OUT:
             cl.state = None
             return
         if new_spell or states[to].on_caseload != states[s].on_caseload:
-            cl.spell_start = self.env.now
+            cl.spell_start = now
         if to == INTAKE:
             self._enter_intake(cl)
             return
         cl.state = to
-        self._add_stock(to, 1)
-        month = int(self.env._now)
+        area[to] += stock[to] * (now - since[to])  # _add_stock(to, 1), inlined
+        since[to] = now
+        stock[to] += 1
+        month = int(now)
         if month < self.n_months:
             self.flows[(month * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
 
@@ -356,7 +399,7 @@ class Model:
         if cl.n_intake < N_INTAKE:
             u = cl.row[INTAKE0 + cl.n_intake]
         else:
-            u = self._overflow(cl).random()
+            u = self._overflow(cl).random()  # noqa: S311 (simulation, not cryptography)
         cl.n_intake += 1
         for lower, upper, s, lo, hi in self._intake_cdf:
             if u < upper:
@@ -366,7 +409,8 @@ class Model:
 
     # -- waiting lists -------------------------------------------------------------
     def _request_slot(self, cl: Client, team: int) -> None:
-        cl.slot = self.teams[team].request(self._priority(cl, ("team", team)))
+        pool = self.teams[team]
+        cl.slot = pool.request(self._priority(cl, ("team", team)) if pool.must_wait() else 0)
         cl.slot_team = team
         if not cl.slot.granted:
             self._count(cl.state, F_GWAIT)
@@ -403,40 +447,92 @@ class Model:
         return -score
 
     # -- exact sampling from piecewise-constant hazards ----------------------------
-    def _next_event(self, cl: Client, s: int, guided: bool | None):
-        """(time, transition index) of the next event before the horizon, or None."""
-        table = self.hazard_table(cl, s, guided)
+    def _next_event(self, cl: Client, s: int, guided: bool | None, waiting: bool):
+        """(time, transition index) of the next event before the horizon, or None.
+
+        Competing risks: transition k of a sojourn has its own unit-exponential clock
+        E_k and fires when its integrated hazard reaches E_k; the first to fire wins
+        (the same law as one clock on the total hazard). Hazards are piecewise constant
+        between calendar lever dates and spell-duration band edges, so each clock's
+        time is found exactly. A client woken early (a slot or place came free) keeps
+        its clocks, less the hazard integrated since it last looked.
+        """
+        if self._own_tables:  # hazard_table() inlined: this runs for every event
+            table = self._tables.get((s, guided, cl.profile))
+            if table is None:
+                table = self.hazard_table(cl, s, guided)
+        else:
+            table = self.hazard_table(cl, s, guided)
         if cl.place is not None:  # the transition waiting for a place cannot fire again
             table = self._without(table, cl.place_target)
+        now = self.env._now
+        clocks = cl.clocks
+        if clocks is None or cl.look_state != s:
+            n, i = len(self.states[s].transitions), cl.n_sojourn
+            cl.n_sojourn += 1
+            if i < N_SOJOURNS and n <= K_MAX:
+                clocks = cl.row[CLOCK0 + i * K_MAX : CLOCK0 + i * K_MAX + n]
+            else:
+                rnd = self._overflow(cl)
+                clocks = [rnd.expovariate(1.0) for _ in range(n)]
+        else:
+            self._run_clocks(cl, s, cl.look_table, cl.look_time, now, clocks)
+        if waiting:  # only a waiting client can be woken before one of its clocks rings
+            cl.clocks, cl.look_state, cl.look_table, cl.look_time = clocks, s, table, now
         edges = self.states[s].duration_edges
         cal = self.cal_edges
         horizon = self.horizon
-        t = self.env._now
-        if not edges and len(cal) == 1:  # constant hazards: one exponential draw
-            rows, totals = table[0]
-            total = totals[0]
-            if total <= 0.0:
-                return None
-            t += self._exponential(cl) / total
-            return (t, self._pick(cl, rows[0], total)) if t < horizon else None
+        if not edges and len(cal) == 1:  # constant hazards until the horizon
+            best, fired = horizon - now, -1
+            for k, h in enumerate(table[0][0][0]):
+                if h > 0.0 and clocks[k] < best * h:
+                    best, fired = clocks[k] / h, k
+            return (now + best, fired) if fired >= 0 else None
+        remaining = list(clocks)
         spell = cl.spell_start
+        t = now
         j = bisect.bisect_right(cal, t) - 1
         b = bisect.bisect_right(edges, t - spell)
-        remaining = self._exponential(cl)
         n_cal, n_dur = len(cal), len(edges)
         while True:
-            rows, totals = table[j]
-            total = totals[b]
+            row = table[j][0][b]
             t_cal = cal[j + 1] if j + 1 < n_cal else horizon
             t_dur = spell + edges[b] if b < n_dur else math.inf
             t_end = min(t_cal, t_dur, horizon)
-            if total > 0.0:
-                dt = remaining / total
-                if t + dt < t_end:
-                    return t + dt, self._pick(cl, rows[b], total)
-                remaining -= total * (t_end - t)
+            best, fired = t_end, -1
+            for k, h in enumerate(row):
+                if h > 0.0:
+                    at = t + remaining[k] / h
+                    if at < best:
+                        best, fired = at, k
+            if fired >= 0:
+                return best, fired
             if t_end >= horizon:
                 return None
+            span = t_end - t
+            for k, h in enumerate(row):
+                if h > 0.0:
+                    remaining[k] -= h * span
+            t = t_end
+            if t_cal == t_end:
+                j += 1
+            if t_dur == t_end:
+                b += 1
+
+    def _run_clocks(self, cl: Client, s: int, table: list, t: float, until: float, clocks: list[float]) -> None:
+        """Wind each clock down by its hazard integrated over [t, until)."""
+        edges = self.states[s].duration_edges
+        cal = self.cal_edges
+        j = bisect.bisect_right(cal, t) - 1
+        b = bisect.bisect_right(edges, t - cl.spell_start)
+        while t < until:
+            row = table[j][0][b]
+            t_cal = cal[j + 1] if j + 1 < len(cal) else math.inf
+            t_dur = cl.spell_start + edges[b] if b < len(edges) else math.inf
+            t_end = min(t_cal, t_dur, until)
+            for k, h in enumerate(row):
+                if h > 0.0:
+                    clocks[k] = max(0.0, clocks[k] - h * (t_end - t))
             t = t_end
             if t_cal == t_end:
                 j += 1
@@ -469,33 +565,9 @@ class Model:
             out.append((rows, [sum(r) for r in rows]))
         return out
 
-    def _exponential(self, cl: Client) -> float:
-        if cl.n_wait < N_WAIT:
-            u = cl.row[WAIT0 + cl.n_wait]
-            cl.n_wait += 1
-            return -math.log(1.0 - u)
-        return self._overflow(cl).standard_exponential()
-
-    def _pick(self, cl: Client, rates: list[float], total: float) -> int:
-        if cl.n_pick < N_PICK:
-            u = cl.row[PICK0 + cl.n_pick]
-            cl.n_pick += 1
-        else:
-            u = self._overflow(cl).random()
-        target = u * total
-        cum = 0.0
-        last = 0
-        for k, h in enumerate(rates):
-            if h > 0.0:
-                cum += h
-                last = k
-                if target < cum:
-                    return k
-        return last  # rounding at the top end
-
     def _overflow(self, cl: Client):
         if cl.overflow is None:
-            cl.overflow = self.streams.overflow(cl.population, cl.number, 0)
+            cl.overflow = self.streams.overflow(cl.population, cl.number)
         return cl.overflow
 
     # -- bookkeeping ---------------------------------------------------------------

@@ -21,11 +21,12 @@ import pandas as pd
 
 from .compiled import Compiled
 from .engine import Result
+from .budget.ledger import annual_budget_row, deficit_probability
 from .records import FLOWS
 
 ANNUAL_FLOWS = (
     "inflow", "exits_work", "exits_other", "movements", "plaatsing", "scholing", "deeltijdwerk",
-    "uitstroom", "transfers_out", "dropouts", "reinflow", "withdrawn", "guidance_waits", "place_waits",
+    "uitstroom", "transfers_out", "dropouts", "reinflow", "withdrawn", "guidance_waits", "place_waits", "refused",
 )  # fmt: skip
 QUANTILES = {"p5": 0.05, "p50": 0.50, "p95": 0.95}
 
@@ -82,6 +83,8 @@ def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
             row |= {name: int(flows[FLOWS.index(name)]) for name in ANNUAL_FLOWS}
             for s, st in enumerate(compiled.states):
                 row[f"stock_{st.name}"] = int(res.stock[12 * y + 11, s])
+            if res.budget is not None:  # money columns (docs/budgets.md)
+                row |= annual_budget_row(compiled.scenario.budget, res.budget[y])
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -95,6 +98,8 @@ def summary_table(annual: pd.DataFrame) -> pd.DataFrame:
     for name, q in QUANTILES.items():
         out[name] = grouped.quantile(q).to_numpy()
     out["sd"] = out["sd"].fillna(0.0)
+    if "i_deel_result" in annual:
+        out = pd.concat([out, deficit_probability(annual)], ignore_index=True)
     return out[["metric", "year", "mean", "sd", "p5", "p50", "p95", "n"]].round(6)
 
 

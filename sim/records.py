@@ -39,6 +39,7 @@ FLOWS = (
     "guidance_waits",  # clients who had to wait for a werkmatcher
     "guidance_starts",
     "place_waits",  # clients who had to wait for an instrument place
+    "refused",  # instrument starts refused because no budget could pay (counted at the origin state)
 )
 FLOW_INDEX = {name: i for i, name in enumerate(FLOWS)}
 KIND_FLOW = {

@@ -37,6 +37,10 @@ class SlotPool:
         self._queue: list[tuple[int, int, Ticket]] = []
         self._order = itertools.count()
 
+    def must_wait(self) -> bool:
+        """Whether a request made now would join the waiting list (its priority then matters)."""
+        return self.in_use >= self.capacity or self.waiting > 0
+
     def request(self, priority: int = 0) -> Ticket:
         ticket = Ticket(self.env.now)
         if self.in_use < self.capacity and self.waiting == 0:

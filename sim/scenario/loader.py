@@ -67,9 +67,29 @@ def validate(data: dict[str, Any], origin: str = "<data>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError([line for err in exc.errors() for line in _format_error(err)]) from None
+        lines = [line for err in _closest_member(exc.errors()) for line in _format_error(err)]
+        raise ScenarioError(list(dict.fromkeys(lines))) from None
     except (RecursionError, OverflowError, MemoryError) as exc:  # pathological input
         raise ScenarioError([f"{origin}: cannot be validated ({type(exc).__name__})"]) from None
+
+
+def _closest_member(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where a union failed (``rate`` is a value or dated values), keep the member that came closest.
+
+    pydantic reports every member's errors; naming the keys another member
+    would have needed only confuses, so keep the member with the fewest errors.
+    """
+    members: dict[tuple, dict[str, list[dict[str, Any]]]] = {}  # union site -> member -> errors
+    for err in errors:
+        loc = err["loc"]
+        at = next((i for i, part in enumerate(loc) if str(part)[:1].isupper()), None)
+        if at is not None:
+            members.setdefault(loc[:at], {}).setdefault(str(loc[at]), []).append(err)
+    dropped = set()
+    for by_member in members.values():
+        best = min(by_member, key=lambda name: len(by_member[name]))
+        dropped |= {id(err) for name, errs in by_member.items() if name != best for err in errs}
+    return [err for err in errors if id(err) not in dropped]
 
 
 def content_hash(scenario: Scenario) -> str:

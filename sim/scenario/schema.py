@@ -13,17 +13,32 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RESERVED_STATES = {"intake", "out"}
 MOVEMENTS = ("plaatsing", "scholing", "deeltijdwerk", "uitstroom")
 KINDS = ("exit_work", "exit_other", "transfer", "dropout", "movement", "reinflow", "leave")
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+MAX_RATE = 100.0  # per month: a mean stay under 8 hours is a typo, and would flood the event queue
+MAX_INFLOW = 100_000.0  # households a month: more than all of the Netherlands' bijstand inflow
+MAX_MULTIPLY = 1_000.0
+
+
+def _number(value: object) -> object:
+    # pydantic's lax mode would read true as 1.0 and "0.05" as 0.05: in a scenario both are typos
+    if isinstance(value, bool | str):
+        raise ValueError(f"must be a number, not {type(value).__name__} {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}")
+    return value
+
+
+Number = BeforeValidator(_number)
+Finite = Annotated[float, Number, Field(allow_inf_nan=False)]
+NonNegative = Annotated[float, Number, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Number, Field(gt=0, allow_inf_nan=False)]
+Probability = Annotated[float, Number, Field(ge=0, le=1, allow_inf_nan=False)]
 Source = Annotated[str, Field(min_length=1)]
 
 
@@ -53,7 +68,17 @@ class ShareValue(Sourced):
 
 
 class CountValue(Sourced):
-    value: Annotated[int, Field(ge=0, le=10_000_000)]
+    value: Annotated[int, Number, Field(ge=0, le=10_000_000)]
+
+
+class RateValue(Sourced):
+    """A monthly hazard rate."""
+
+    value: Annotated[float, Number, Field(ge=0, le=MAX_RATE, allow_inf_nan=False)]
+
+
+class InflowValue(Sourced):
+    value: Annotated[float, Number, Field(ge=0, le=MAX_INFLOW, allow_inf_nan=False)]
 
 
 class DatedValues(Strict):
@@ -142,7 +167,7 @@ class Transition(Strict):
     to: str
     kind: Literal[KINDS]  # type: ignore[valid-type]
     movement: Literal[MOVEMENTS] | None = None  # type: ignore[valid-type]
-    rate: NonNegativeValue
+    rate: RateValue
     duration_bands: DurationBands | None = None
     attribute_multipliers: AttributeMultipliers | None = None
     intensity_elasticity: Sourced | None = None
@@ -210,8 +235,14 @@ class Intake(Strict):
 
 
 class Inflow(Strict):
-    rate: NonNegativeValue | DatedValues
+    rate: InflowValue | DatedValues
     seasonality: Seasonality | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Inflow:
+        if isinstance(self.rate, DatedValues) and max(self.rate.values.values()) > MAX_INFLOW:
+            raise ValueError(f"rate.values: must be <= {MAX_INFLOW:g} households a month")
+        return self
 
 
 class Team(Strict):
@@ -238,8 +269,8 @@ class Lever(Strict):
     target: str
     start: dt.date = Field(alias="from")
     end: dt.date | None = Field(default=None, alias="to")
-    multiply: NonNegative = 1.0
-    add: Finite = 0.0
+    multiply: Annotated[float, Number, Field(ge=0, le=MAX_MULTIPLY, allow_inf_nan=False)] = 1.0
+    add: Annotated[float, Number, Field(ge=-MAX_INFLOW, le=MAX_INFLOW, allow_inf_nan=False)] = 0.0
     source: Source
     description: str = ""
 
@@ -250,6 +281,9 @@ class Lever(Strict):
         if self.multiply == 1.0 and self.add == 0.0:
             raise ValueError("a lever needs multiply or add")
         return self
+
+
+from ..budget.schema import Budget  # noqa: E402  (builds on the value types above)
 
 
 class Scenario(Strict):
@@ -263,12 +297,15 @@ class Scenario(Strict):
     states: dict[str, State] = Field(min_length=1, max_length=200)
     werkmatchers: dict[str, Team] = Field(default_factory=dict)
     levers: dict[str, Lever] = Field(default_factory=dict)
+    budget: Budget | None = None
 
     @field_validator("start")
     @classmethod
     def _first_of_month(cls, value: dt.date) -> dt.date:
         if value.day != 1:
             raise ValueError("must be the first day of a month")
+        if not 1900 <= value.year <= 2200:  # the calendar must stay representable to the horizon's end
+            raise ValueError("must be a year from 1900 to 2200")
         return value
 
     @model_validator(mode="after")

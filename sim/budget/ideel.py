@@ -1,0 +1,56 @@
+"""I-deel / BUIG: benefit costs month by month, settled yearly against the grant and the reserve.
+
+The yearly result is ``grant - benefit_cost - lks_cost``. A surplus goes into the
+reserve Werk en Inkomen (part of it may then move on to the Revolverend Fonds);
+a deficit is drawn from the reserve. With a floor the reserve never drops below
+it, and the part of a deficit that would take it lower is reported as
+``reserve_uncovered`` (borne by the general budget).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from .money import cents
+from .schema import IDeel
+
+
+class IDeelAccount:
+    def __init__(self, cfg: IDeel, benefit_shares: list[float]):
+        self.cfg = cfg
+        self.shares = np.asarray(benefit_shares, dtype=float)  # per state, 0 off the caseload
+        self.reserve = cents(cfg.reserve_opening.value)
+        self.floor = cents(cfg.reserve_floor.value) if cfg.reserve_floor is not None else None
+        self.benefit = 0  # cents, this year so far
+        self.in_deficit = False  # the last settled year ended in deficit
+
+    def close_month(self, month_start: dt.date, person_months: np.ndarray) -> None:
+        """Book one month of benefits: person-months x benefit share x monthly benefit."""
+        households = float(np.dot(person_months, self.shares))
+        self.benefit += cents(self.cfg.monthly_benefit.at(month_start) * households)
+
+    def settle(self, year_start: dt.date, lks_cost: int, topup) -> dict[str, int]:
+        """Close the year; ``topup(result)`` gives the cents moved on to the Revolverend Fonds."""
+        grant = cents(self.cfg.grant.at(year_start))
+        result = grant - self.benefit - lks_cost
+        transfer = topup(result) if result > 0 else 0
+        reserve = self.reserve + result - transfer
+        uncovered = 0
+        if self.floor is not None and reserve < self.floor:
+            uncovered = self.floor - reserve
+            reserve = self.floor
+        row = {
+            "benefit_cost": self.benefit,
+            "lks_cost": lks_cost,
+            "i_deel_grant": grant,
+            "i_deel_result": result,
+            "fund_topup": transfer,
+            "reserve_balance": reserve,
+            "reserve_uncovered": uncovered,
+        }
+        self.reserve = reserve
+        self.benefit = 0
+        self.in_deficit = result < 0
+        return row

@@ -1,0 +1,57 @@
+"""Revolverend Fonds: topped up from I-deel surpluses, pays short incentives in arrangement 1.
+
+The fund pays ``unit_cost`` per financed start while it has the money and the
+last settled I-deel year was not in deficit (002_6605c097c13c0fe9.txt:903);
+otherwise the start falls back on a Participatiebudget pot, or is refused.
+
+Savings are measured, not assumed. A client whose incentive the fund paid and
+who then leaves the incentive state through an ``exit_work`` transition at
+time ``t`` after ``t0`` crossed its exit threshold ``E = h_inc * (t - t0)``; with
+the same threshold and the counterfactual hazard ``h_cf`` the exit would have
+come at ``t0 + E / h_cf``. The benefit months saved are the difference (capped
+at the horizon), valued at the monthly benefit of the month of exit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .money import Purse, cents
+from .schema import RevolvingFund
+
+
+class FundAccount(Purse):
+    __slots__ = ("cfg", "topup", "financed", "savings", "savings_months", "clients")
+
+    def __init__(self, cfg: RevolvingFund):
+        super().__init__("revolving_fund")
+        self.cfg = cfg
+        self.balance = cents(cfg.opening_balance.value)
+        self.topup = self.financed = self.savings = 0
+        self.savings_months = 0.0
+        self.clients: dict[int, tuple[float, int]] = {}  # financed client -> (start time, state)
+
+    def topup_for(self, result: int) -> int:
+        """Cents moved from a surplus (``result > 0``) into the fund."""
+        amount = math.floor(result * self.cfg.topup_share.value)
+        if self.cfg.topup_cap is not None:
+            amount = min(amount, cents(self.cfg.topup_cap.value))
+        self.topup = amount
+        self.balance += amount
+        return amount
+
+    def saved_months(self, t0: float, t: float, h_inc: float, h_cf: float, horizon: float) -> float:
+        """Benefit months saved by a financed exit at ``t`` (same threshold, counterfactual hazard)."""
+        if h_cf <= 0.0:
+            return horizon - t  # without the incentive the client would not have left in the run
+        return max(0.0, min((t - t0) * (h_inc / h_cf - 1.0), horizon - t))
+
+    def close_year(self) -> dict[str, int]:
+        row = {
+            "revolving_fund_spent": self.spent,
+            "revolving_fund_balance": self.balance,
+            "revolving_fund_financed": self.starts,
+            "revolving_fund_savings": self.savings,
+        }
+        self.spent = self.starts = self.savings = self.topup = 0
+        return row
