@@ -1,0 +1,69 @@
+"""The bundled what-if scenarios of issue 4: valid, sourced, listed, and their levers do what they say."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import compile_scenario, load_scenario, simulate
+
+ROOT = Path(__file__).parents[1]
+BUNDLED = ["corona_2020", "werkbeweging", "caseload_50", "budget_cut"]
+SHORT = {"start": "2019-01-01", "years": 3}  # covers every lever window (2019-07 to 2021-04), ~1 s a run
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_validates_runs_and_is_sourced(name):
+    scenario = load_scenario(name, overrides=SHORT)
+    assert scenario.description
+    assert all(lever.source for lever in scenario.levers.values())
+    result = simulate(compile_scenario(scenario), seed=1, replication=0)
+    assert result.stock.shape[0] == 36
+    assert result.flows.sum() > 0
+
+
+def test_readme_lists_every_bundled_scenario():
+    text = (ROOT / "scenarios" / "README.md").read_text()
+    for path in (ROOT / "scenarios").glob("*.toml"):
+        assert f"`{path.stem}`" in text, f"{path.stem} missing from scenarios/README.md"
+
+
+def test_werkbeweging_steps_team_opstap_from_q3_2019_to_2022():
+    c = compile_scenario(load_scenario("werkbeweging", overrides={"start": "2019-01-01", "years": 4}))
+    team = [t.name for t in c.teams].index("opstap")
+    before, during, after = (c.segment(m) for m in (5.5, 6.5, 36.5))
+    assert c.team_slots[team][before] == 12 * 280
+    assert c.team_slots[team][during] == 27 * 125  # +15 FTE, norm 125 (001_192052d875f1edab.txt:374-376)
+    assert c.team_contacts[team][during] == pytest.approx(40 / 125)
+    assert c.team_slots[team][after] == 12 * 280
+
+
+def test_corona_inflow_is_23_percent_above_2019():
+    """Seed 001_192052d875f1edab.txt:781-783: inflow 2020 +23% vs 2019; rounding of the quarter
+    multipliers allows 0.5 percentage point."""
+    c = compile_scenario(load_scenario("corona_2020", overrides=SHORT))
+    starts = [s for s, _ in c.inflow_segments] + [c.horizon]
+    rate = np.array([r for _, r in c.inflow_segments])
+    width = np.diff(starts)
+    year = np.array(starts[:-1]) // 12
+    y2019, y2020 = (float((rate * width)[year == y].sum()) for y in (0, 1))
+    assert y2020 / y2019 == pytest.approx(1.23, abs=0.005), "re-derive the inflow_q* multipliers in corona_2020.toml"
+    q2 = c.inflow_segments[[s for s, _ in c.inflow_segments].index(15.0)][1]
+    q3 = c.inflow_segments[[s for s, _ in c.inflow_segments].index(18.0)][1]
+    assert q2 > q3  # Q2 peak (first lockdown)
+
+
+def test_corona_halves_productivity_in_lockdown_1():
+    c = compile_scenario(load_scenario("corona_2020", overrides=SHORT))
+    for team in range(len(c.teams)):
+        normal, lockdown = c.team_contacts[team][c.segment(2.0)], c.team_contacts[team][c.segment(15.0)]
+        assert lockdown == pytest.approx(0.5 * normal)
+
+
+def test_budget_cut_refuses_werktraining_starts_from_2021():
+    from sim.records import FLOW_INDEX
+
+    c = compile_scenario(load_scenario("budget_cut", overrides=SHORT))
+    refused = simulate(c, seed=1, replication=0).flows[:, :, FLOW_INDEX["refused"]].sum(axis=1)
+    assert refused[:24].sum() == 0  # 2019-2020: EUR 0.6M covers every start
+    assert refused[24:].sum() > 0  # 2021: EUR 0.15M does not (~350 starts x EUR 600 wanted)
