@@ -10,7 +10,7 @@ from . import __version__
 from .scenario import ScenarioError
 
 EXIT_INVALID = 2
-COMMANDS = ("run", "validate", "scenarios", "parameters")  # modules under sim.commands, in help order
+COMMANDS = ("run", "validate", "scenarios", "parameters", "calibrate", "experiment", "sweep", "compare", "goal_seek", "monitor")  # modules under sim.commands, in help order
 
 
 def main(argv: list[str] | None = None) -> int:

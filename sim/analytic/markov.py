@@ -128,11 +128,18 @@ class _Chain:
 
 
 def expected(c: Compiled, stages: int = 3) -> Expectation:
-    """Expected monthly stocks and flows of scenario ``c`` (see module docstring)."""
+    """Expected monthly stocks and flows of scenario ``c`` (see module docstring).
+
+    The augmented propagator of each (calendar segment, step length) is computed
+    once and reused: the inflow enters through the constant last component of
+    the augmented state, so a month with a different inflow rate costs only a
+    vector-matrix product, not a new matrix exponential.
+    """
     n_months = int(math.ceil(c.horizon))
     n_states = len(c.states)
+    n_flows = len(FLOWS)
     stock = np.zeros((n_months, n_states))
-    flows = np.zeros((n_months, n_states, len(FLOWS)))
+    flows = np.zeros((n_months, n_states, n_flows))
     person_months = np.zeros((n_months, n_states))
     intake_immediate = c.states[INTAKE].transitions[0].rate == 0.0
     for profile in range(len(c.profiles)):
@@ -142,18 +149,26 @@ def expected(c: Compiled, stages: int = 3) -> Expectation:
         grid = sorted({float(m) for m in range(n_months + 1)} | set(c.calendar_edges) | set(arrive.breaks))
         grid = [t for t in grid if t <= c.horizon]
         x = chain.initial()
-        cache: dict[int, tuple] = {}
+        unit_inflow = chain.inflow_vector(1.0, not intake_immediate)
+        one_hot = np.zeros((chain.n, n_states))
+        one_hot[np.arange(chain.n), chain.state_of] = 1.0
+        generators: dict[int, tuple] = {}
+        propagators: dict[tuple[int, float], np.ndarray] = {}
         for t0, t1 in zip(grid, grid[1:]):
             seg = c.segment(t0)
-            if seg not in cache:
-                cache[seg] = chain.generator(seg)
-            q, terms = cache[seg]
+            if seg not in generators:
+                q, terms = chain.generator(seg)
+                generators[seg] = (q, _flow_matrix(c, chain.n, terms))
+            q, weights = generators[seg]
+            dt_ = round(t1 - t0, 12)
+            key = (seg, dt_)
+            if key not in propagators:
+                propagators[key] = _propagator(q, unit_inflow, dt_)
             rate = arrive.at(t0) * share
-            x, z = _advance(x, q, chain.inflow_vector(rate, not intake_immediate), t1 - t0)
+            x, z = _step(propagators[key], x, rate)
             month = int(t0)
-            by_state = np.bincount(chain.state_of, weights=z, minlength=n_states)
-            person_months[month] += by_state
-            _count_flows(c, flows[month], terms, z)
+            person_months[month] += z @ one_hot
+            flows[month] += (z @ weights).reshape(n_states, n_flows)
             arrivals = rate * (t1 - t0)
             flows[month, INTAKE, FLOW_INDEX["inflow"]] += arrivals
             flows[month, INTAKE, FLOW_INDEX["withdrawn"]] += withdraw.at(t0) * share * (t1 - t0)
@@ -163,38 +178,51 @@ def expected(c: Compiled, stages: int = 3) -> Expectation:
             else:
                 flows[month, INTAKE, FLOW_INDEX["entries"]] += arrivals
             if abs(t1 - round(t1)) < 1e-12 and 1 <= round(t1) <= n_months:
-                stock[int(round(t1)) - 1] += np.bincount(chain.state_of, weights=x, minlength=n_states)
+                stock[int(round(t1)) - 1] += x @ one_hot
     return Expectation(stock=stock, flows=flows, person_months=person_months)
 
 
-def _advance(x: np.ndarray, q: np.ndarray, b: np.ndarray, dt: float):
-    n = len(x)
+def _propagator(q: np.ndarray, b: np.ndarray, dt: float) -> np.ndarray:
+    """exp of the augmented generator [[Q, I, 0], [0, 0, 0], [b, 0, 0]] over ``dt``."""
+    n = len(b)
     m = np.zeros((2 * n + 1, 2 * n + 1))
     m[:n, :n] = q
     m[:n, n : 2 * n] = np.eye(n)
     m[2 * n, :n] = b
-    y = np.concatenate([x, np.zeros(n), [1.0]]) @ expm(m * dt)
+    return expm(m * dt)
+
+
+def _step(e: np.ndarray, x: np.ndarray, rate: float):
+    """Advance occupancy ``x`` one step with inflow ``rate`` times the unit inflow vector."""
+    n = len(x)
+    y = x @ e[:n] + rate * e[2 * n]
     return y[:n], y[n : 2 * n]
 
 
-def _count_flows(c: Compiled, flows: np.ndarray, terms, z: np.ndarray) -> None:
-    """Expected transition counts in one interval: integral of occupancy times hazard."""
+def _flow_matrix(c: Compiled, n: int, terms) -> np.ndarray:
+    """W with ``z @ W`` = the interval's expected transition counts, flattened [state, flow]."""
+    n_flows = len(FLOWS)
+    w = np.zeros((n, len(c.states) * n_flows))
+
+    def add(i: int, s: int, flow: str, amount: float) -> None:
+        w[i, s * n_flows + FLOW_INDEX[flow]] += amount
+
     for i, s, tr, h in terms:
-        amount = z[i] * h
         kind_flow = KIND_FLOW.get(tr.kind)
         if kind_flow is not None:
-            flows[s, FLOW_INDEX[kind_flow]] += amount
+            add(i, s, kind_flow, h)
         if tr.movement is not None:
-            flows[s, FLOW_INDEX["movements"]] += amount
-            flows[s, FLOW_INDEX[tr.movement]] += amount
+            add(i, s, "movements", h)
+            add(i, s, tr.movement, h)
         destinations = c.intake_shares if tr.to == ASSIGN else [(tr.to, 1.0)]
         for dest, share in destinations:
             if tr.kind == "transfer" and dest not in (s, OUT) and s != INTAKE:
-                flows[s, FLOW_INDEX["transfers_out"]] += amount * share
+                add(i, s, "transfers_out", h * share)
             if dest == INTAKE:  # re-inflow through intake starts a new spell
-                flows[INTAKE, FLOW_INDEX["inflow"]] += amount * share
+                add(i, INTAKE, "inflow", h * share)
             if dest not in (s, OUT):
-                flows[dest, FLOW_INDEX["entries"]] += amount * share
+                add(i, dest, "entries", h * share)
+    return w
 
 
 class _Piecewise:
