@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 
 def erlang_c(arrival_rate: float, service_rate: float, servers: int) -> float:

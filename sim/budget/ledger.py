@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
 from ..scenario.loader import ScenarioError
 from .ideel import IDeelAccount
@@ -223,7 +224,7 @@ def annual_budget_row(budget: Budget, values: np.ndarray) -> dict[str, float | i
     }
 
 
-def deficit_probability(annual) -> "pd.DataFrame":
+def deficit_probability(annual) -> pd.DataFrame:
     """``p_i_deel_deficit`` per year for ``summary.csv``.
 
     ``mean`` is the share of replications with a negative I-deel result, ``sd`` its
