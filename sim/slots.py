@@ -19,13 +19,12 @@ class Ticket:
     """A client's claim on a slot: granted at once, or later, when ``event`` (set by the
     waiting client) is triggered."""
 
-    __slots__ = ("granted", "cancelled", "event", "requested_at")
+    __slots__ = ("granted", "cancelled", "event")
 
-    def __init__(self, requested_at: float):
+    def __init__(self):
         self.granted = False
         self.cancelled = False
         self.event: simpy.Event | None = None
-        self.requested_at = requested_at
 
 
 class SlotPool:
@@ -42,7 +41,7 @@ class SlotPool:
         return self.in_use >= self.capacity or self.waiting > 0
 
     def request(self, priority: int = 0) -> Ticket:
-        ticket = Ticket(self.env.now)
+        ticket = Ticket()
         if self.in_use < self.capacity and self.waiting == 0:
             self.in_use += 1
             ticket.granted = True

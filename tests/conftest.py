@@ -13,6 +13,15 @@ def three_states():
     return compile_scenario(load_scenario(DATA / "three_states.toml"))
 
 
+def scenario_from_text(text: str):
+    """Validate a scenario given as TOML text (no file, so no ``extends``)."""
+    import tomllib
+
+    from sim.scenario.loader import validate
+
+    return validate(tomllib.loads(text))
+
+
 def scenario_from(tmp_path: Path, text: str, name: str = "s.toml"):
     """Write a scenario file and load it (for small hand-made test scenarios)."""
     path = tmp_path / name

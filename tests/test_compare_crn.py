@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from sim import compile_scenario, load_scenario, simulate
 from sim.compare import independent_interval, load_arms, metric_values, paired_interval, run_arm, run_arms
 
 

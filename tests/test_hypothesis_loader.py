@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import os
-import datetime as dt
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings

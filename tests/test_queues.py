@@ -4,7 +4,7 @@ import numpy as np
 
 from sim import compile_scenario, simulate
 from sim.records import FLOW_INDEX
-from tests.conftest import scenario_from
+from tests.conftest import scenario_from_text
 
 ONE_SLOT = """
 name = "one slot"
@@ -57,14 +57,6 @@ def test_one_slot_serves_youth_first_then_in_order_of_request():
     starts = [ev.time for ev in result.events if ev.kind == "guidance"]
     assert starts[0] == 0.0
     assert np.allclose(starts[1 : len(exits) + 1][: len(exits) - 1], [e.time for e in exits][: len(exits) - 1])
-
-
-def scenario_from_text(text):
-    import tomllib
-
-    from sim.scenario.loader import validate
-
-    return validate(tomllib.loads(text))
 
 
 def _levels(compiled, result):

@@ -1,6 +1,6 @@
 """Closed-form models of a scenario, used to validate the simulation and to calibrate it fast."""
 
-from .erlang import erlang_c, mean_in_system, mean_wait
+from .erlang import erlang_c, mean_wait
 from .markov import Expectation, expected
 
-__all__ = ["Expectation", "erlang_c", "expected", "mean_in_system", "mean_wait"]
+__all__ = ["Expectation", "erlang_c", "expected", "mean_wait"]

@@ -21,7 +21,3 @@ def mean_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
     """Mean time in queue of all arrivals (those served at once count 0): C / (c mu - lambda)."""
     return erlang_c(arrival_rate, service_rate, servers) / (servers * service_rate - arrival_rate)
 
-
-def mean_in_system(arrival_rate: float, service_rate: float, servers: int) -> float:
-    """Mean number of clients waiting or in service (Little's law)."""
-    return arrival_rate * (mean_wait(arrival_rate, service_rate, servers) + 1 / service_rate)
