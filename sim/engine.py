@@ -55,16 +55,16 @@ class WakeUp(simpy.Event):
 
 class Client:
     __slots__ = (
-        "id", "population", "number", "row", "profile", "levels", "loonwaarde", "state",
+        "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
         "spell_start", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
         "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
-    def __init__(self, population: int, number: int, row: list[float]):
+    def __init__(self, population: int, number: int, row: tuple[list[float], int]):
         self.population = population
         self.number = number
         self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
-        self.row = row
+        self.row, self.base = row  # the client's uniforms are row[base : base + streams.WIDTH]
         self.n_sojourn = self.n_intake = 0
         self.overflow = None
         self.clocks = self.look_state = self.look_table = self.look_time = None
@@ -115,14 +115,10 @@ class Model(ClockSampler):
         self._priorities = {
             ("team", i): self._compile_rules(t.priority) for i, t in enumerate(compiled.teams)
         } | {("place", s): self._compile_rules(self.states[s].priority) for s in self.places}
-        self._attr_cdfs = []  # per attribute: (level names, cumulative shares)
-        for name in compiled.attribute_names:
-            shares = compiled.scenario.attributes[name].levels.values
-            self._attr_cdfs.append((list(shares), list(itertools.accumulate(shares.values()))))
-        self._cdf_uppers = [upper for _, upper in self._attr_cdfs]
-        self._plans = {
-            (s, k): _flow_plan(s, tr) for s, st in enumerate(self.states) for k, tr in enumerate(st.transitions)
-        }
+        self._attr_cdfs = [  # per attribute: cumulative level shares
+            list(itertools.accumulate(compiled.scenario.attributes[name].levels.values.values()))
+            for name in compiled.attribute_names
+        ]
         intake_rate = self.states[INTAKE].transitions[0].rate
         self._intake_immediate = intake_rate == 0.0
         cum, self._intake_cdf = 0.0, []
@@ -138,6 +134,18 @@ class Model(ClockSampler):
 
             self.ledger = Ledger(self)
             self._costed, self._budget_keys, self._budget_states = self.ledger.costed, self.ledger.keys, self.ledger.states
+        # what the event loop needs of each state and transition, looked up once
+        self._team_of = [st.team for st in self.states]
+        self._shape = [  # (transitions, duration band edges, hazards constant until the horizon)
+            (len(st.transitions), st.duration_edges, not st.duration_edges and len(self.cal_edges) == 1)
+            for st in self.states
+        ]
+        self._on_caseload = [st.on_caseload for st in self.states]
+        self._steps = [[self._step(s, k, tr) for k, tr in enumerate(st.transitions)] for s, st in enumerate(self.states)]
+
+    def _step(self, s: int, k: int, tr) -> tuple:
+        """(destination, flow counters of the origin, starts a new spell, costed, budget-tracked)."""
+        return (tr.to, _flow_plan(s, tr), tr.kind == "reinflow", (s, k) in self._costed, (s, k) in self._budget_keys)
 
     # -- running -----------------------------------------------------------------
     def run(self) -> Result:
@@ -190,12 +198,8 @@ class Model(ClockSampler):
     # -- population --------------------------------------------------------------
     def _new_client(self, population: int, number: int) -> Client:
         cl = Client(population, number, self.streams.client_row(population, number))
-        # profiles enumerate attribute levels like itertools.product: a mixed-radix number
-        profile = 0
-        for i, (names, _) in zip(self.streams.attribute_levels(population, number, self._cdf_uppers), self._attr_cdfs):
-            profile = profile * len(names) + i
-        cl.profile = profile
-        cl.levels = self.c.profiles[profile]
+        cl.profile = self.streams.profile(population, number, self._attr_cdfs)
+        cl.levels = self.c.profiles[cl.profile]
         self.clients += 1
         return cl
 
@@ -206,9 +210,9 @@ class Model(ClockSampler):
                 cl = self._new_client(INITIAL, number)
                 number += 1
                 lo, hi = st.loonwaarde
-                cl.loonwaarde = lo + (hi - lo) * cl.row[INTAKE0]
+                cl.loonwaarde = lo + (hi - lo) * cl.row[cl.base + INTAKE0]
                 cl.n_intake = 1
-                cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[INITIAL_DURATION])
+                cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[cl.base + INITIAL_DURATION])
                 cl.state = s
                 self._add_stock(s, 1)
                 if s in self._budget_states:
@@ -239,27 +243,25 @@ class Model(ClockSampler):
             yield env.timeout(t - env.now)
             cl = self._new_client(ARRIVALS, number)
             number += 1
-            env.process(self._arrival(cl))
-
-    def _arrival(self, cl: Client):
-        sp = self.c.search_period
-        if sp is not None and cl.levels[sp[0]] == sp[1]:
-            if cl.row[WITHDRAW] < sp[3]:
-                self._count(INTAKE, F_WITHDRAWN)
-                self._record(cl, INTAKE, "", "withdrawn", "arrival", "")
-                return
-            yield self.env.timeout(sp[2])
-        cl.spell_start = self.env.now
-        self._enter_intake(cl)
-        yield from self._life(cl)
+            env.process(self._life(cl, arriving=True))
 
     # -- a household's life -------------------------------------------------------
-    def _life(self, cl: Client):
+    def _life(self, cl: Client, arriving: bool = False):
         env = self.env
-        states = self.states
+        if arriving:  # the youth search period, then the intake
+            sp = self.c.search_period
+            if sp is not None and cl.levels[sp[0]] == sp[1]:
+                if cl.row[cl.base + WITHDRAW] < sp[3]:
+                    self._count(INTAKE, F_WITHDRAWN)
+                    self._record(cl, INTAKE, "", "withdrawn", "arrival", "")
+                    return
+                yield env.timeout(sp[2])
+            cl.spell_start = env._now
+            self._enter_intake(cl)
+        team_of = self._team_of
         while cl.state is not None:
             s = cl.state
-            team = states[s].team
+            team = team_of[s]
             guided = None
             if team is not None:
                 if cl.slot is None:
@@ -291,9 +293,10 @@ class Model(ClockSampler):
 
     def _fire(self, cl: Client, s: int, k: int) -> None:
         cl.clocks = None  # an event happened: the next sojourn draws fresh clocks
-        tr = self.states[s].transitions[k]
-        to = self._assign(cl) if tr.to == ASSIGN else tr.to
-        if self._costed and (s, k) in self._costed and not self.ledger.affordable(s, k):
+        to, _, _, costed, _ = self._steps[s][k]
+        if to == ASSIGN:
+            to = self._assign(cl)
+        if costed and not self.ledger.affordable(s, k):
             self._refuse(cl, s, k)
             return
         if to >= 0 and to != s and self.states[to].has_places:
@@ -314,8 +317,8 @@ class Model(ClockSampler):
         cl.place = cl.place_target = None
         cl.clocks = None
         s = cl.state
-        to = self.states[s].transitions[k].to
-        if self._costed and (s, k) in self._costed and not self.ledger.affordable(s, k):
+        to, _, _, costed, _ = self._steps[s][k]
+        if costed and not self.ledger.affordable(s, k):
             self.places[to].release(request)  # the money ran out while the client waited
             self._refuse(cl, s, k)
             return
@@ -329,32 +332,33 @@ class Model(ClockSampler):
         self._record(cl, s, "", self.states[s].transitions[k].name, "refused", "")
 
     def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
-        tr = self.states[s].transitions[k]
-        month = int(self.env._now)
-        if month < self.n_months:
+        """Transition ``k`` out of ``s`` happens now: count it, pay for it, move the client."""
+        _, plan, new_spell, _, budgeted = self._steps[s][k]
+        now = self.env._now
+        month = int(now)
+        counted = month < self.n_months
+        flows = self.flows
+        if counted:
             base = (month * self.n_states + s) * N_FLOWS
-            flows = self.flows
-            for f in self._plans[(s, k)]:
+            for f in plan:
                 flows[base + f] += 1
-        if self._budget_keys and (s, k) in self._budget_keys:
+        if budgeted:
             self.ledger.on_transition(cl, s, k, to)
         if self.log is not None:
+            tr = self.states[s].transitions[k]
             self._record(cl, s, "out" if to == OUT else self.states[to].name, tr.name, tr.kind, tr.movement or "")
-        if to != s:
-            self._move(cl, s, to, tr.kind == "reinflow")
-
-    def _move(self, cl: Client, s: int, to: int, new_spell: bool) -> None:
-        states = self.states
+        if to == s:
+            return
+        # leave s: give back what the client held there
         if cl.held_place is not None:
             self.places[s].release(cl.held_place)
             cl.held_place = None
         if cl.place is not None:  # leaving while waiting for a place elsewhere
             self.places[self.states[s].transitions[cl.place_target].to].release(cl.place)
             cl.place = cl.place_target = None
-        if cl.slot is not None and (to < 0 or states[to].team != cl.slot_team):
+        if cl.slot is not None and (to < 0 or self._team_of[to] != cl.slot_team):
             self.teams[cl.slot_team].release(cl.slot)
             cl.slot = cl.slot_team = None
-        now = self.env._now
         stock, area, since = self.stock, self.area, self.area_since  # _add_stock(s, -1), inlined
         area[s] += stock[s] * (now - since[s])
         since[s] = now
@@ -364,7 +368,7 @@ class Model(ClockSampler):
         if to == OUT:
             cl.state = None
             return
-        if new_spell or states[to].on_caseload != states[s].on_caseload:
+        if new_spell or self._on_caseload[to] != self._on_caseload[s]:
             cl.spell_start = now
         if to == INTAKE:
             self._enter_intake(cl)
@@ -373,9 +377,8 @@ class Model(ClockSampler):
         area[to] += stock[to] * (now - since[to])  # _add_stock(to, 1), inlined
         since[to] = now
         stock[to] += 1
-        month = int(now)
-        if month < self.n_months:
-            self.flows[(month * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
+        if counted:
+            flows[(month * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
 
     def _enter_intake(self, cl: Client) -> None:
         self._count(INTAKE, F_INFLOW)
@@ -393,7 +396,7 @@ class Model(ClockSampler):
     def _assign(self, cl: Client) -> int:
         """Arrangement by loonwaarde: one uniform picks the band and the value within it."""
         if cl.n_intake < N_INTAKE:
-            u = cl.row[INTAKE0 + cl.n_intake]
+            u = cl.row[cl.base + INTAKE0 + cl.n_intake]
         else:
             u = self._overflow(cl).random()  # noqa: S311 (simulation, not cryptography)
         cl.n_intake += 1
@@ -413,7 +416,8 @@ class Model(ClockSampler):
             self._record(cl, cl.state, "", "werkmatcher_request", "queue", "")
         else:
             self._count(cl.state, F_GSTART)
-            self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
+            if self.log is not None:
+                self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
 
     def _compile_rules(self, rules) -> list[tuple]:
         names = self.c.attribute_names

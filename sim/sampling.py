@@ -42,12 +42,14 @@ class ClockSampler:
         if cl.place is not None:  # the transition waiting for a place cannot fire again
             table = self._without(table, cl.place_target)
         now = self.env._now
+        n, edges, constant = self._shape[s]
         clocks = cl.clocks
         if clocks is None or cl.look_state != s:
-            n, i = len(self.states[s].transitions), cl.n_sojourn
-            cl.n_sojourn += 1
+            i = cl.n_sojourn
+            cl.n_sojourn = i + 1
             if i < N_SOJOURNS and n <= K_MAX:
-                clocks = cl.row[CLOCK0 + i * K_MAX : CLOCK0 + i * K_MAX + n]
+                first = cl.base + CLOCK0 + i * K_MAX
+                clocks = cl.row[first : first + n]
             else:
                 rnd = self._overflow(cl)
                 clocks = [rnd.expovariate(1.0) for _ in range(n)]
@@ -55,16 +57,15 @@ class ClockSampler:
             self._run_clocks(cl, s, cl.look_table, cl.look_time, now, clocks)
         if waiting:  # only a waiting client can be woken before one of its clocks rings
             cl.clocks, cl.look_state, cl.look_table, cl.look_time = clocks, s, table, now
-        edges = self.states[s].duration_edges
-        cal = self.cal_edges
         horizon = self.horizon
-        if not edges and len(cal) == 1:  # constant hazards until the horizon
+        if constant:  # constant hazards until the horizon
             best, fired = horizon - now, -1
             for k, h in enumerate(table[0][0][0]):
                 if h > 0.0 and clocks[k] < best * h:
                     best, fired = clocks[k] / h, k
             return (now + best, fired) if fired >= 0 else None
-        remaining = list(clocks)
+        remaining = list(clocks) if waiting else clocks  # a waiting client's clocks are kept
+        cal = self.cal_edges
         spell = cl.spell_start
         t = now
         j = bisect.bisect_right(cal, t) - 1
@@ -74,7 +75,9 @@ class ClockSampler:
             row = table[j][0][b]
             t_cal = cal[j + 1] if j + 1 < n_cal else horizon
             t_dur = spell + edges[b] if b < n_dur else math.inf
-            t_end = min(t_cal, t_dur, horizon)
+            t_end = t_dur if t_dur < t_cal else t_cal
+            if t_end > horizon:
+                t_end = horizon
             best, fired = t_end, -1
             for k, h in enumerate(row):
                 if h > 0.0:
