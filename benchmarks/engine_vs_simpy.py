@@ -6,14 +6,17 @@ is one 10-year replication of the bundled Utrecht baseline. The two are timed
 back to back (CPU time of this process), ``--repeat`` times; the ratio is the
 median of the per-pair ratios, so the speed drift of a shared virtual machine
 (seen here: the same replication taking 2.5 s or 3.5 s minutes apart) hits
-both sides of each pair alike. Target: ratio <= 2.0.
+both sides of each pair alike. The order within a pair alternates, and the
+garbage collector is emptied before each side, so neither side is timed
+paying for the other's garbage. Target: ratio <= 2.0.
 
-    python benchmarks/engine_vs_simpy.py [--scenario NAME] [--repeat 3]
+    python benchmarks/engine_vs_simpy.py [--scenario NAME] [--repeat 7]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import time
 
@@ -47,14 +50,19 @@ def main() -> None:
     args = parser.parse_args()
 
     compiled = compile_scenario(load_scenario(args.scenario))
+    result = simulate(compiled, seed=1, replication=args.repeat)  # warm-up: imports, hazard tables
     ratios, project, floor = [], [], []
     for i in range(args.repeat):
-        t0 = time.process_time()
-        result = simulate(compiled, seed=1, replication=i)
-        project.append(time.process_time() - t0)
-        t0 = time.process_time()
-        floor_events = bare_simpy(result.clients, seed=i)
-        floor.append(time.process_time() - t0)
+        # alternate which side goes first, so a drift in machine speed does not favour either
+        for side in (("project", "floor") if i % 2 == 0 else ("floor", "project")):
+            gc.collect()  # neither side pays for the other's garbage
+            t0 = time.process_time()
+            if side == "project":
+                result = simulate(compiled, seed=1, replication=i)
+                project.append(time.process_time() - t0)
+            else:
+                floor_events = bare_simpy(result.clients, seed=i)
+                floor.append(time.process_time() - t0)
         ratios.append(project[-1] / floor[-1])
     ratio = statistics.median(ratios)
     print(f"scenario={compiled.scenario.name} years={compiled.scenario.years}")

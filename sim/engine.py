@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,7 @@ class Client:
         "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
-    def __init__(self, population: int, number: int, row: tuple[list[float], int]):
+    def __init__(self, population: int, number: int, row: tuple[array, int]):
         self.population = population
         self.number = number
         self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
@@ -141,6 +142,7 @@ class Model(ClockSampler):
             for st in self.states
         ]
         self._on_caseload = [st.on_caseload for st in self.states]
+        self._has_places = [st.has_places for st in self.states]
         self._steps = [[self._step(s, k, tr) for k, tr in enumerate(st.transitions)] for s, st in enumerate(self.states)]
 
     def _step(self, s: int, k: int, tr) -> tuple:
@@ -240,7 +242,7 @@ class Model(ClockSampler):
                 seg += 1
                 if seg >= len(segments):
                     return
-            yield env.timeout(t - env.now)
+            yield env.timeout(t - env._now)
             cl = self._new_client(ARRIVALS, number)
             number += 1
             env.process(self._life(cl, arriving=True))
@@ -299,7 +301,7 @@ class Model(ClockSampler):
         if costed and not self.ledger.affordable(s, k):
             self._refuse(cl, s, k)
             return
-        if to >= 0 and to != s and self.states[to].has_places:
+        if to >= 0 and to != s and self._has_places[to]:
             pool = self.places[to]
             request = pool.request(self._priority(cl, ("place", to)) if pool.must_wait() else 0)
             cl.place, cl.place_target = request, k
