@@ -64,7 +64,8 @@ class ClockSampler:
                 if h > 0.0 and clocks[k] < best * h:
                     best, fired = clocks[k] / h, k
             return (now + best, fired) if fired >= 0 else None
-        remaining = list(clocks) if waiting else clocks  # a waiting client's clocks are kept
+        # wound down below; a waiting client's clocks were just stored on it and must stay as they are
+        remaining = list(clocks) if waiting else clocks
         cal = self.cal_edges
         spell = cl.spell_start
         t = now
