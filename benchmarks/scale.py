@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.runner import DaskBackend, LocalBackend  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.engines.backends import DaskBackend, LocalBackend  # noqa: E402
+from sim.model import load_scenario  # noqa: E402
 
 SCENARIO = ROOT / "tests" / "data" / "three_states.toml"
 PEAK_RSS = """

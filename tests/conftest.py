@@ -17,7 +17,7 @@ def scenario_from_text(text: str):
     """Validate a scenario given as TOML text (no file, so no ``extends``)."""
     import tomllib
 
-    from sim.scenario.loader import validate
+    from sim.model.loader import validate
 
     return validate(tomllib.loads(text))
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.runner import LocalBackend, iter_replications, make_backend, run_replications
-from sim.scenario import load_scenario
+from sim.engines.backends import LocalBackend, iter_replications, make_backend, run_replications
+from sim.model import load_scenario
 
 DATA = Path(__file__).parent / "data"
 SCENARIO = str(DATA / "three_states.toml")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.scenario import ScenarioError, load_scenario
-from sim.scenario.loader import MAX_BYTES
+from sim.model import ScenarioError, load_scenario
+from sim.model.loader import MAX_BYTES
 
 BAD = Path(__file__).parent / "data" / "bad"
 EXPECTED = tomllib.loads((BAD / "expected.toml").read_text())

@@ -7,8 +7,8 @@ import pytest
 
 from sim import compile_scenario, load_scenario, simulate
 from sim.budget.ledger import budget_columns
-from sim.outputs import annual_table, summary_table
-from sim.records import FLOW_INDEX
+from sim.io.tables import annual_table, summary_table
+from sim.model.records import FLOW_INDEX
 
 from .conftest import ROOT, scenario_from
 
@@ -185,7 +185,7 @@ def test_utrecht_baseline_budget(tmp_path):
 @pytest.mark.parametrize("text", ["lks.state = 'nowhere'"])
 def test_unknown_lks_state_is_named(tmp_path, text):
     from sim import ScenarioError
-    from sim.engine import Model
+    from sim.engines.simpy_engine import Model
 
     scenario = scenario_from(tmp_path, FEEDBACK.replace('state = "lks_job"', 'state = "nowhere"'))
     with pytest.raises(ScenarioError, match="budget.lks.state: unknown state 'nowhere'"):

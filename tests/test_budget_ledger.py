@@ -7,8 +7,8 @@ import pytest
 
 from sim import compile_scenario
 from sim.budget.ledger import BUDGET_STREAM, budget_columns
-from sim.engine import Model
-from sim.records import FLOW_INDEX
+from sim.engines.simpy_engine import Model
+from sim.model.records import FLOW_INDEX
 
 from .conftest import scenario_from
 

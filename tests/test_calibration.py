@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from sim import compile_scenario, load_scenario
-from sim.calibration import FitSettings, evaluate_analytic, fit, load_targets
-from sim.calibration.params import edit_toml_text, get_value, set_values
-from sim.calibration.targets import Target, _cohort_reinflow
+from sim.analysis.calibration import FitSettings, evaluate_analytic, fit, load_targets
+from sim.analysis.calibration.params import edit_toml_text, get_value, set_values
+from sim.analysis.calibration.targets import Target, _cohort_reinflow
 from sim.cli import main
-from sim.scenario.loader import load_raw
+from sim.model.loader import load_raw
 from tests.conftest import DATA, ROOT
 
 TARGETS = ROOT / "calibration" / "targets" / "utrecht.csv"
@@ -155,7 +155,7 @@ def test_shipped_report_is_committed_and_within_tolerance():
 
 
 def test_validation_reports_only_out_of_sample_targets(tmp_path):
-    from sim.calibration.validation import main as validation_main
+    from sim.analysis.calibration.validation import main as validation_main
 
     code = validation_main(["--scenario", str(ROOT / "scenarios" / "utrecht_baseline.toml"), "--targets", str(TARGETS),
                             "--replications", "3", "--out", str(tmp_path),

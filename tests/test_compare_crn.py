@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.compare import independent_interval, load_arms, metric_values, paired_interval, run_arm, run_arms
+from sim.analysis.compare import independent_interval, load_arms, metric_values, paired_interval, run_arm, run_arms
 
 
 def test_crn_interval_at_least_3x_narrower_for_caseload_50():

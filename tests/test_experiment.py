@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from sim import compile_scenario, load_scenario
+from sim.analysis.experiment import checks, load_design, run_trials
+from sim.analysis.experiment.analysis import diff_in_proportions, lpm_hc2, mde, p_value, power_at
+from sim.analysis.experiment.model import TrialModel, with_breaks
+from sim.analysis.experiment.trial import candidate_share, trial_scenario
 from sim.cli import main
-from sim.experiment import checks, load_design, run_trials
-from sim.experiment.analysis import diff_in_proportions, lpm_hc2, mde, p_value, power_at
-from sim.experiment.model import TrialModel, with_breaks
-from sim.experiment.trial import candidate_share, trial_scenario
 from tests.conftest import ROOT
 
 BASELINE = ROOT / "scenarios" / "utrecht_baseline.toml"

@@ -5,13 +5,14 @@ import math
 import pytest
 
 from sim import compile_scenario, load_scenario
-from sim.compare import arm_from_results, metric_values
-from sim.runner import run_replications
-from sim.goalseek import GoalSeekError, check_at, goal_seek, lever_value, set_lever
+from sim.analysis.compare import arm_from_results, metric_values
+from sim.analysis.goalseek import GoalSeekError, check_at, goal_seek, lever_value, set_lever
+from sim.engines.backends import run_replications
+
 
 @pytest.fixture
 def one_year(tmp_path):
-    from sim.scenario import resolve_path
+    from sim.model import resolve_path
 
     text = resolve_path("utrecht_baseline").read_text()
     text = text.replace("start = 2015-01-01", "start = 2019-01-01").replace("years = 10", "years = 1")

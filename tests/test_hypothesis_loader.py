@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.compiled import compile_scenario
-from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.scenario.loader import load_raw, validate
+from sim.model import Scenario, ScenarioError, load_scenario
+from sim.model.compiled import compile_scenario
+from sim.model.loader import load_raw, validate
 
 DATA = Path(__file__).parent / "data"
 BASES = [load_raw(DATA / "three_states.toml"), load_raw(DATA / "bad" / "parts" / "base.toml")]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim import expected, simulate
-from sim.records import FLOW_INDEX
+from sim.model.records import FLOW_INDEX
 
 REPLICATIONS = 60
 HORIZONS = (3, 12, 20, 35, 59)  # end of month index: before, in and after the lever window
@@ -63,8 +63,8 @@ def test_the_check_has_power(three_states, runs):
 def test_spell_duration_bands_agree_with_erlang_stage_approximation(tmp_path):
     """With duration bands the chain is approximated by Erlang stages; many stages converge on the DES."""
     from sim import compile_scenario
+    from sim.model.loader import load_raw, validate
     from tests.conftest import DATA
-    from sim.scenario.loader import load_raw, validate
 
     data = load_raw(DATA / "three_states.toml")
     data["states"]["a"]["transitions"]["work"]["duration_bands"] = {

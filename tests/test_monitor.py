@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.monitor import monitor_chart, monitor_table
+from sim.analysis.monitor import monitor_chart, monitor_table
 
 
 def _arm(months=36, start=(2019, 1), per_month=(100, 20, 10, 30)):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.parameters import markdown, parameter_table
-from sim.scenario import bundled_names, load_scenario
+from sim.model import bundled_names, load_scenario
+from sim.model.parameters import markdown, parameter_table
 
 ROOT = Path(__file__).parents[1]
 SEEDS = {  # the seed documents in ../shared/seeds/

@@ -3,7 +3,7 @@
 import numpy as np
 
 from sim import compile_scenario, simulate
-from sim.records import FLOW_INDEX
+from sim.model.records import FLOW_INDEX
 from tests.conftest import scenario_from_text
 
 ONE_SLOT = """
@@ -60,7 +60,7 @@ def test_one_slot_serves_youth_first_then_in_order_of_request():
 
 
 def _levels(compiled, result):
-    from sim.engine import Model
+    from sim.engines.simpy_engine import Model
 
     model = Model(compiled, seed=3, replication=0)
     return {cl: model._new_client(1, cl).levels for cl in {ev.client for ev in result.events}}

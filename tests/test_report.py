@@ -7,7 +7,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from sim.cli import main
-from sim.scenario import resolve_path
+from sim.model import resolve_path
 
 
 class _Images(HTMLParser):

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.engine import Result
-from sim.resume import result_from_npz, result_to_npz
-from sim.scenario import load_scenario
-from sim.runner import run_replications
+from sim.engines.backends import run_replications
+from sim.engines.simpy_engine import Result
+from sim.io.workfolder import result_from_npz, result_to_npz
+from sim.model import load_scenario
 
 DATA = Path(__file__).parent / "data"
 SCENARIO = str(DATA / "three_states.toml")

@@ -61,7 +61,7 @@ def test_corona_halves_productivity_in_lockdown_1():
 
 
 def test_budget_cut_refuses_werktraining_starts_from_2021():
-    from sim.records import FLOW_INDEX
+    from sim.model.records import FLOW_INDEX
 
     c = compile_scenario(load_scenario("budget_cut", overrides=SHORT))
     refused = simulate(c, seed=1, replication=0).flows[:, :, FLOW_INDEX["refused"]].sum(axis=1)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.sweep import analyze, design
 from sim.cli import main
-from sim.sweep import analyze, design
 
 DATA = Path(__file__).parent / "data"
 SCENARIO = str(DATA / "three_states.toml")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def erlang_c(arrival_rate: float, service_rate: float, servers: int) -> float:
     """Probability that an arrival has to wait in an M/M/c queue."""
     load = arrival_rate / service_rate  # offered load in Erlangs

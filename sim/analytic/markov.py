@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import expm
 
-from ..compiled import ASSIGN, INTAKE, OUT, Compiled
-from ..records import FLOW_INDEX, FLOWS, KIND_FLOW
+from sim.model.compiled import ASSIGN, INTAKE, OUT, Compiled
+from sim.model.records import FLOW_INDEX, FLOWS, KIND_FLOW
 
 
 @dataclass

@@ -13,8 +13,8 @@ import datetime as dt
 
 import numpy as np
 
-from .money import cents
-from .schema import IDeel
+from sim.budget.money import cents
+from sim.model.budget import IDeel
 
 
 class IDeelAccount:

@@ -22,14 +22,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..scenario.loader import ScenarioError
-from .ideel import IDeelAccount
-from .lks import LksAccount
-from .money import cents, year_start
-from .participatiebudget import ParticipatiebudgetAccount
-from .programme import ProgrammeAccount
-from .revolving_fund import FundAccount
-from .schema import Budget, budget_problems
+from sim.budget.ideel import IDeelAccount
+from sim.budget.lks import LksAccount
+from sim.budget.money import cents, year_start
+from sim.budget.participatiebudget import ParticipatiebudgetAccount
+from sim.budget.programme import ProgrammeAccount
+from sim.budget.revolving_fund import FundAccount
+from sim.model.budget import Budget, budget_problems
+from sim.model.loader import ScenarioError
 
 BASE_COLUMNS = (
     "benefit_cost", "lks_cost", "lks_clients_end", "i_deel_grant", "i_deel_result", "fund_topup",

@@ -14,8 +14,8 @@ import datetime as dt
 
 import numpy as np
 
-from .money import cents
-from .schema import Lks
+from sim.budget.money import cents
+from sim.model.budget import Lks
 
 
 class LksAccount:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .money import Purse, cents
-from .schema import Participatiebudget
+from sim.budget.money import Purse, cents
+from sim.model.budget import Participatiebudget
 
 
 class ParticipatiebudgetAccount:

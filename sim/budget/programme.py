@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .money import cents
-from .schema import Programme
+from sim.budget.money import cents
+from sim.model.budget import Programme
 
 
 class ProgrammeAccount:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 
-from .money import Purse, cents
-from .schema import RevolvingFund
+from sim.budget.money import Purse, cents
+from sim.model.budget import RevolvingFund
 
 
 class FundAccount(Purse):

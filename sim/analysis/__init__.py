@@ -1,0 +1,1 @@
+"""What users do with the engines: compare scenarios, goal-seek, monitor, sweep, calibrate, experiment."""

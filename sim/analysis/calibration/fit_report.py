@@ -1,0 +1,139 @@
+"""Write a calibration: the calibrated scenario TOML and its ``<stem>.fit/`` report folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.analysis.calibration.fit import FitResult  # noqa: E402
+from sim.analysis.calibration.params import edit_toml_text  # noqa: E402
+
+
+def calibrated_sources(result: FitResult, targets_file: str, when: dt.date, ties: dict[str, str]) -> dict[str, str]:
+    """The ``source`` text of each fitted path; entries of one dated table share one source."""
+    base = f"calibrated: {targets_file}, {when.isoformat()}"
+    by_table: dict[str, list[str]] = {}
+    for path in result.values:
+        head, _, key = path.rpartition(".")
+        if head.endswith(".values"):
+            by_table.setdefault(head, []).append(key)
+    sources = {}
+    for path in result.values:
+        head, _, key = path.rpartition(".")
+        if head in by_table:
+            fitted = [k for k in sorted(by_table[head]) if f"{head}.{k}" not in ties]
+            tied = [f"{k} = {ties[f'{head}.{k}'].rpartition('.')[2]}" for k in sorted(by_table[head]) if f"{head}.{k}" in ties]
+            note = f" (fitted: {', '.join(fitted)}" + (f"; tied: {', '.join(tied)}" if tied else "")
+            note += "; any other date: as in the base scenario)"
+            sources[path] = base + note
+        else:
+            sources[path] = base
+    return sources
+
+
+def apply_to_text(text: str, result: FitResult, sources: dict[str, str]) -> str:
+    """Scenario TOML text with the fitted values and their sources edited in place."""
+    for path, value in result.values.items():
+        text = edit_toml_text(text, path, value, sources[path])
+    return text
+
+
+def fit_table(result: FitResult) -> pd.DataFrame:
+    """``target, observed, fitted, error, within_tolerance`` (+ context columns); fitted = DES mean."""
+    obs = np.array([t.value for t in result.targets])
+    sd = result.des_samples.std(axis=0, ddof=1) if len(result.des_samples) > 1 else np.zeros(len(obs))
+    return pd.DataFrame(
+        {
+            "target": [t.name for t in result.targets],
+            "observed": obs,
+            "fitted": np.round(result.des_mean, 4),
+            "error": np.round((result.des_mean - obs) / obs, 5),
+            "within_tolerance": result.within(),
+            "role": [t.role for t in result.targets],
+            "tolerance": [t.tolerance for t in result.targets],
+            "weight": [t.weight for t in result.targets],
+            "analytic": np.round(result.analytic, 4),
+            "des_sd": np.round(sd, 4),
+            "unit": [t.unit for t in result.targets],
+            "period": [t.period for t in result.targets],
+            "source": [t.source for t in result.targets],
+        }
+    )
+
+
+def parameter_table(result: FitResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "parameter": list(result.values),
+            "start": [result.start_values[p] for p in result.values],
+            "fitted": list(result.values.values()),
+        }
+    )
+
+
+def fit_chart(table: pd.DataFrame, path: Path, title: str) -> None:
+    """Fitted / observed for every target, with its tolerance band."""
+    fig, ax = plt.subplots(figsize=(11, 0.42 * len(table) + 1.6))
+    y = np.arange(len(table))[::-1]
+    ratio = table["fitted"] / table["observed"]
+    ax.barh(y, 2 * table["tolerance"], left=1 - table["tolerance"], color="#cfe3f3", label="tolerance")
+    err = 1.645 * table["des_sd"] / table["observed"]
+    colors = np.where(table["within_tolerance"], "#1f6f3f", "#b2182b")
+    colors = np.where(table["role"] == "fit", colors, "#999999")
+    ax.errorbar(ratio, y, xerr=err, fmt="none", ecolor="#555555", capsize=3, label="DES 90% range")
+    ax.scatter(ratio, y, c=colors, zorder=3, label="DES mean (green within, red outside, grey: not fitted)")
+    ax.scatter(table["analytic"] / table["observed"], y, marker="x", color="#444444", zorder=3, label="analytic")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(y, table["target"])
+    ax.set_xlabel("model / observed")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(
+    result: FitResult,
+    base_text: str,
+    out: Path,
+    targets_file: str,
+    ties: dict[str, str],
+    settings: dict,
+    when: dt.date | None = None,
+) -> Path:
+    """Write ``out`` (the calibrated scenario) and ``<out stem>.fit/``; returns the folder."""
+    when = when or dt.date.today()
+    sources = calibrated_sources(result, targets_file, when, ties)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(apply_to_text(base_text, result, sources))
+    folder = out.with_name(f"{out.stem}.fit")
+    folder.mkdir(parents=True, exist_ok=True)
+    table = fit_table(result)
+    table.to_csv(folder / "fit.csv", index=False)
+    parameter_table(result).to_csv(folder / "parameters.csv", index=False)
+    if result.log_covariance is not None:
+        free = [p for p in result.values if p not in ties]
+        pd.DataFrame(result.log_covariance, index=free, columns=free).to_csv(folder / "covariance.csv")
+    fit_chart(table, folder / "fit.png", f"Calibration to {Path(targets_file).name}")
+    manifest = {
+        "targets_file": targets_file,
+        "date": when.isoformat(),
+        "converged": result.converged,
+        "optimizer_message": result.message,
+        "all_fitting_targets_within_tolerance": bool(result.within()[result.fitting()].all()),
+        "rounds": result.history,
+        "analytic_evaluations": result.nfev,
+        "settings": settings,
+        "ties": ties,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return folder

@@ -1,0 +1,192 @@
+"""Calibration targets: observed figures as data, and how each is measured on a model run.
+
+A targets file (CSV) has one row per target with the columns ``name, measure,
+states, period, value, unit, tolerance, weight, role, source``:
+
+* ``measure``: ``stock_end`` (stock at the end of the period's last month),
+  ``stock_mean`` (mean end-of-month stock over the period),
+  ``flow_per_year:<flow>`` (a flow of ``sim.records.FLOWS`` summed over the
+  period, per 12 months), or ``reinflow_within:<months>`` (share of the exits
+  to work in the period that return onto the caseload within that many months);
+* ``states``: ``on_caseload``, ``all`` or state names joined by ``+``;
+* ``period``: ``YYYY-MM`` or ``YYYY-MM/YYYY-MM`` (inclusive calendar months);
+* ``tolerance``: relative, e.g. 0.05 = within 5% of ``value``;
+* ``role``: ``fit`` (used by the optimiser) or ``validation`` (reported only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.model.compiled import Compiled
+from sim.model.records import FLOW_INDEX
+
+COLUMNS = ("name", "measure", "states", "period", "value", "unit", "tolerance", "weight", "role", "source")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observed figure."""
+
+    name: str
+    measure: str
+    states: str
+    period: str
+    value: float
+    unit: str
+    tolerance: float
+    weight: float
+    role: str
+    source: str
+
+    def months(self, start: dt.date) -> tuple[int, int]:
+        """First and last month index (0 = the scenario's first month), inclusive."""
+        first, _, last = self.period.partition("/")
+        return _month_index(first, start), _month_index(last or first, start)
+
+
+def load_targets(path: str | Path) -> list[Target]:
+    """Read and check a targets CSV; errors name the row and column."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {', '.join(missing)}")
+    targets = []
+    for i, row in frame.iterrows():
+        where = f"{path}: row {i + 2} ({row['name']})"
+        try:
+            value, tol, weight = float(row["value"]), float(row["tolerance"]), float(row["weight"])
+        except ValueError:
+            raise ValueError(f"{where}: value, tolerance and weight must be numbers") from None
+        if not (math.isfinite(value) and value > 0 and 0 < tol < 1 and weight >= 0):
+            raise ValueError(f"{where}: need value > 0, 0 < tolerance < 1, weight >= 0")
+        if row["role"] not in ("fit", "validation"):
+            raise ValueError(f"{where}: role must be 'fit' or 'validation'")
+        kind = row["measure"].split(":")[0]
+        if kind not in ("stock_end", "stock_mean", "flow_per_year", "reinflow_within"):
+            raise ValueError(f"{where}: unknown measure {row['measure']!r}")
+        if kind == "flow_per_year" and row["measure"].split(":", 1)[1] not in FLOW_INDEX:
+            raise ValueError(f"{where}: unknown flow in {row['measure']!r}")
+        if not row["source"].strip():
+            raise ValueError(f"{where}: every target needs a source")
+        targets.append(
+            Target(row["name"], row["measure"], row["states"], row["period"], value, row["unit"], tol, weight,
+                   row["role"], row["source"])
+        )  # fmt: skip
+    return targets
+
+
+def horizon_months(targets: list[Target], start: dt.date) -> int:
+    """Months a run must cover to measure every target."""
+    return max(t.months(start)[1] + 1 for t in targets)
+
+
+def state_mask(c: Compiled, states: str) -> np.ndarray:
+    names = [s.name for s in c.states]
+    if states == "on_caseload":
+        return np.array([s.on_caseload for s in c.states])
+    if states == "all":
+        return np.ones(len(names), dtype=bool)
+    wanted = states.split("+")
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        raise ValueError(f"unknown state(s) {', '.join(unknown)} in a target")
+    return np.isin(names, wanted)
+
+
+def measure(c: Compiled, target: Target, stock: np.ndarray, flows: np.ndarray, reinflow: float | None) -> float:
+    """The model's value of ``target`` from stock [month, state] and flows [month, state, flow]."""
+    first, last = target.months(c.scenario.start)
+    if last >= stock.shape[0]:
+        raise ValueError(f"target {target.name}: period {target.period} is beyond the run")
+    mask = state_mask(c, target.states)
+    kind, _, arg = target.measure.partition(":")
+    if kind == "stock_end":
+        return float(stock[last][mask].sum())
+    if kind == "stock_mean":
+        return float(stock[first : last + 1][:, mask].sum(axis=1).mean())
+    if kind == "flow_per_year":
+        total = flows[first : last + 1][:, mask, FLOW_INDEX[arg]].sum()
+        return float(total) * 12.0 / (last - first + 1)
+    if reinflow is None:
+        raise ValueError(f"target {target.name}: needs a re-inflow measurement")
+    return reinflow
+
+
+def reinflow_analytic(c: Compiled, target: Target, flows: np.ndarray) -> float:
+    """Expected share of the period's exits to work back on the caseload within N months.
+
+    Each off-caseload state entered by an exit to work contributes its cohort
+    probability of a re-inflow transition within N months (competing risks over
+    the duration bands, at the scenario-start calendar segment), weighted by the
+    expected number of entries in the period.
+    """
+    first, last = target.months(c.scenario.start)
+    window = float(target.measure.partition(":")[2])
+    num = den = 0.0
+    for d, st in enumerate(c.states):
+        if st.on_caseload:
+            continue
+        entries = float(flows[first : last + 1, d, FLOW_INDEX["entries"]].sum())
+        if entries <= 0:
+            continue
+        p = sum(
+            share * _cohort_reinflow(c, d, profile, window) for profile, share in enumerate(c.profile_shares)
+        )
+        num += entries * p
+        den += entries
+    return num / den if den > 0 else 0.0
+
+
+def _cohort_reinflow(c: Compiled, s: int, profile: int, window: float) -> float:
+    st = c.states[s]
+    rows = c.segment_rates(s, None, 0, profile)
+    bounds = [0.0, *st.duration_edges, math.inf]
+    survive, prob = 1.0, 0.0
+    for b, row in enumerate(rows):
+        lo, hi = bounds[b], min(bounds[b + 1], window)
+        if hi <= lo:
+            break
+        total = sum(row)
+        back = sum(h for h, tr in zip(row, st.transitions) if tr.kind == "reinflow")
+        if total > 0:
+            prob += survive * back / total * (1 - math.exp(-total * (hi - lo)))
+            survive *= math.exp(-total * (hi - lo))
+    return prob
+
+
+def reinflow_from_events(events, target: Target, start: dt.date) -> float:
+    """Observed share in a DES event log: exits to work in the period, back within N months."""
+    first, last = target.months(start)
+    window = float(target.measure.partition(":")[2])
+    exits: dict[int, list[float]] = {}
+    returns: dict[int, list[float]] = {}
+    for ev in events:
+        if ev.kind == "exit_work":
+            exits.setdefault(ev.client, []).append(ev.time)
+        elif ev.kind == "reinflow":
+            returns.setdefault(ev.client, []).append(ev.time)
+    n = back = 0
+    for client, times in exits.items():
+        for t in times:
+            if first <= t < last + 1:
+                n += 1
+                back += any(t < r <= t + window for r in returns.get(client, ()))
+    return back / n if n else 0.0
+
+
+def _month_index(text: str, start: dt.date) -> int:
+    try:
+        year, month = (int(p) for p in text.strip().split("-"))
+    except ValueError:
+        raise ValueError(f"period {text!r} must be YYYY-MM") from None
+    index = (year - start.year) * 12 + (month - start.month)
+    if index < 0 or not 1 <= month <= 12:
+        raise ValueError(f"period {text!r} is before the scenario start {start}")
+    return index

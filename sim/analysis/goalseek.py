@@ -1,0 +1,189 @@
+"""Goal-seek: the lever value at which a metric reaches a target, with its uncertainty.
+
+Every evaluation runs the same replications with the same seed (common random
+numbers, :mod:`sim.streams`), so the mean response to the lever is a smooth-ish,
+nearly noise-free curve and a bracketing root-finder (Brent's method) can
+follow it. The uncertainty comes from the replication spread at the root,
+carried through the local slope: a 95% t-interval of the metric mean, divided
+by ``|d metric / d lever|`` (estimated from paired runs either side of the root).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import optimize, stats
+
+from sim.analysis.compare import arm_from_results, metric_values
+from sim.engines.backends import run_replications
+from sim.model.compiled import compile_scenario
+from sim.model.loader import deep_merge, load_raw, resolve_path, validate
+
+LEVEL = 0.95
+
+
+class GoalSeekError(ValueError):
+    """The target cannot be reached within the lever range."""
+
+
+@dataclass
+class GoalSeekResult:
+    lever: str
+    metric: str
+    year: int | None
+    target: float
+    value: float  # the lever value found
+    ci_low: float
+    ci_high: float
+    achieved_mean: float  # metric mean at ``value``
+    achieved_half_width: float  # 95% half-width of that mean (replication spread)
+    slope: float  # d metric / d lever at the root
+    replications: int
+    seed: int
+    evaluations: list[tuple[float, float]] = field(default_factory=list)  # (lever value, metric mean)
+
+    def summary(self) -> str:
+        when = f" in {self.year}" if self.year else " over the horizon"
+        return (
+            f"{self.lever} = {self.value:.4g} (95% CI {self.ci_low:.4g} to {self.ci_high:.4g}) "
+            f"gives {self.metric}{when} = {self.achieved_mean:,.1f} +/- {self.achieved_half_width:,.1f} "
+            f"(target {self.target:,.1f}; slope {self.slope:.4g} per unit; {self.replications} replications, "
+            f"{len(self.evaluations)} evaluations)"
+        )
+
+
+def set_lever(data: dict[str, Any], path: str, value: float) -> dict[str, Any]:
+    """A copy of raw scenario data with the number at dotted ``path`` set to ``value``.
+
+    ``path`` names a sourced value (``werkmatchers.opstap.fte`` sets its ``value``) or a plain
+    number (``levers.caseload_125.add``). A sourced value the file leaves out (e.g. a team's
+    ``productivity``) is created with the source ``goal-seek``.
+    """
+    out = copy.deepcopy(data)
+    *parents, last = path.split(".")
+    node = out
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            raise GoalSeekError(f"--lever {path}: {part!r} is not a table in the scenario")
+        node = node[part]
+    current = node.get(last)
+    if isinstance(current, dict):
+        if "value" not in current:
+            raise GoalSeekError(f"--lever {path}: not a single value (it has no 'value')")
+        current["value"] = value
+    elif current is None or isinstance(current, int | float) and not isinstance(current, bool):
+        node[last] = value if current is not None else {"value": value, "source": "goal-seek"}
+    else:
+        raise GoalSeekError(f"--lever {path}: not a number")
+    return out
+
+
+def lever_value(data: dict[str, Any], path: str, default: float = 1.0) -> float:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return float(node["value"] if isinstance(node, dict) else node)
+
+
+def goal_seek(
+    scenario: str | Path,
+    lever: str,
+    metric: str,
+    target: float,
+    year: int | None = None,
+    bounds: tuple[float, float] | None = None,
+    replications: int = 10,
+    seed: int = 1,
+    workers: int = 1,
+    years: int | None = None,
+    xtol: float | None = None,
+) -> GoalSeekResult:
+    """Find the ``lever`` value at which the mean of ``metric`` (in ``year``, or summed) equals ``target``.
+
+    Args:
+        scenario: scenario file or bundled name.
+        lever: dotted path of a number in the scenario, e.g. ``werkmatchers.opstap.fte``.
+        metric: a column of the annual table, e.g. ``exits_work`` or ``movements``.
+        target: the value to reach.
+        year: calendar year of the metric; None sums it over all simulated years.
+        bounds: lever range searched (default: half to twice the scenario's value).
+        replications, seed, workers: the CRN runs of every evaluation.
+        years: horizon override.
+        xtol: root-finder tolerance on the lever (default 0.1% of the range).
+
+    Raises:
+        GoalSeekError: when the target is not between the metric at the two bounds.
+    """
+    raw = load_raw(resolve_path(scenario))
+    if years:
+        raw = deep_merge(raw, {"years": years})
+    x0 = lever_value(raw, lever)
+    lo, hi = bounds if bounds else (0.5 * x0, 2.0 * x0) if x0 > 0 else (0.0, 1.0)
+    if not lo < hi:
+        raise GoalSeekError(f"--range: low {lo} must be below high {hi}")
+    cache: dict[float, np.ndarray] = {}
+
+    def values(x: float) -> np.ndarray:
+        if x not in cache:
+            sc = validate(set_lever(raw, lever, float(x)), origin=f"{scenario} with {lever}={x}")
+            arm = arm_from_results("goal", compile_scenario(sc), run_replications(sc, seed, replications, workers, progress=False), seed)
+            cache[x] = metric_values(arm, metric, year)
+        return cache[x]
+
+    def gap(x: float) -> float:
+        return float(values(x).mean()) - target
+
+    g_lo, g_hi = gap(lo), gap(hi)
+    if g_lo == 0:
+        root = lo
+    elif g_hi == 0:
+        root = hi
+    elif g_lo * g_hi > 0:
+        raise GoalSeekError(
+            f"target {metric}={target:g} not reached for {lever} in [{lo:g}, {hi:g}]: "
+            f"the mean goes from {g_lo + target:,.1f} to {g_hi + target:,.1f} (widen --range)"
+        )
+    else:
+        root = optimize.brentq(gap, lo, hi, xtol=xtol or 1e-3 * (hi - lo), maxiter=40)
+    at = values(root)
+    n = len(at)
+    tq = stats.t.ppf(0.5 + LEVEL / 2, n - 1) if n > 1 else math.inf
+    half = tq * at.std(ddof=1) / math.sqrt(n) if n > 1 else math.inf
+    step = 0.05 * (hi - lo)
+    left, right = max(lo, root - step), min(hi, root + step)
+    slope = float((values(right) - values(left)).mean() / (right - left))  # paired: CRN cancels noise
+    half_x = half / abs(slope) if slope != 0 else math.inf
+    return GoalSeekResult(
+        lever=lever,
+        metric=metric,
+        year=year,
+        target=target,
+        value=float(root),
+        ci_low=float(root - half_x),
+        ci_high=float(root + half_x),
+        achieved_mean=float(at.mean()),
+        achieved_half_width=float(half),
+        slope=slope,
+        replications=replications,
+        seed=seed,
+        evaluations=sorted((x, float(v.mean())) for x, v in cache.items()),
+    )
+
+
+def check_at(result: GoalSeekResult, scenario: str | Path, seed: int, workers: int = 1, years: int | None = None):
+    """Re-run at the found lever value with another seed: (mean, 95% half-width) of the metric."""
+    raw = load_raw(resolve_path(scenario))
+    if years:
+        raw = deep_merge(raw, {"years": years})
+    sc = validate(set_lever(raw, result.lever, result.value))
+    arm = arm_from_results("check", compile_scenario(sc), run_replications(sc, seed, result.replications, workers, progress=False), seed)
+    v = metric_values(arm, result.metric, result.year)
+    half = stats.t.ppf(0.5 + LEVEL / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
+    return float(v.mean()), float(half)

@@ -1,6 +1,0 @@
-"""Calibration to observed figures: targets as data, analytic fit, DES confirmation, validation."""
-
-from .fit import FitResult, FitSettings, evaluate_analytic, evaluate_des, fit
-from .targets import Target, load_targets
-
-__all__ = ["FitResult", "FitSettings", "Target", "evaluate_analytic", "evaluate_des", "fit", "load_targets"]

@@ -1,1 +1,0 @@
-"""One module per ``caseload-sim`` subcommand; each defines ``register(subparsers)``."""

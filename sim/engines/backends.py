@@ -1,0 +1,239 @@
+"""Replications on an execution backend: in-process, local worker processes, or Dask.
+
+Replication ``r`` always draws from ``SeedSequence(seed, spawn_key=(r,))``
+(see :mod:`sim.streams`), so results are identical whatever the backend, the
+number of workers or the order in which replications finish.
+
+Every backend streams results back as they finish and keeps only a bounded
+window of replications in flight, so the caller can aggregate incrementally
+and memory does not grow with the number of replications.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+from sim.engines.simpy_engine import Result, simulate
+from sim.model import Scenario, content_hash
+from sim.model.compiled import Compiled, compile_scenario
+
+ENGINES = ("local", "dask")
+WINDOW_PER_WORKER = 4  # replications in flight per worker: enough to hide latency, small for memory
+
+_cache: dict[str, Compiled] = {}  # worker side: scenario hash -> compiled model
+
+
+def _compiled(key: str, scenario: Scenario) -> Compiled:
+    if key not in _cache:
+        _cache.clear()  # a worker only ever needs the scenario it is currently running
+        _cache[key] = compile_scenario(scenario)
+    return _cache[key]
+
+
+def _run_task(key: str, scenario: Scenario, seed: int, replication: int) -> Result:
+    return simulate(_compiled(key, scenario), seed, replication)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; only the parent should react to it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Backend:
+    """Where replications run. Use as a context manager; :meth:`map` may be called many times."""
+
+    workers: int = 1
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release workers (and a cluster this backend started)."""
+
+    def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
+        """Yield one :class:`Result` per replication index, in completion order."""
+        compiled = compile_scenario(scenario)
+        for r in replications:
+            yield simulate(compiled, seed, r)
+
+
+class LocalBackend(Backend):
+    """``workers`` local processes (``workers == 1`` runs in this process)."""
+
+    def __init__(self, workers: int = 1):
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
+        replications = list(replications)
+        if self.workers <= 1 or len(replications) <= 1:
+            yield from super().map(scenario, seed, replications)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+        key = content_hash(scenario)
+        todo = iter(replications)
+        pending: set = set()
+        try:
+            while True:
+                while len(pending) < WINDOW_PER_WORKER * self.workers:
+                    r = next(todo, None)
+                    if r is None:
+                        break
+                    pending.add(self._pool.submit(_run_task, key, scenario, seed, r))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+class DaskBackend(Backend):
+    """A Dask ``distributed`` cluster: an existing scheduler, or a ``LocalCluster`` started here."""
+
+    def __init__(self, scheduler: str | None = None, workers: int = 1):
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if scheduler:
+            try:
+                self._client = Client(scheduler, timeout="20s")
+            except OSError as exc:  # includes timeouts: a wrong address is a usage error, not a crash
+                raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+        else:
+            self.workers = max(1, workers)
+            self._cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self._client = Client(self._cluster)
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
+        from distributed import as_completed
+
+        key = content_hash(scenario)
+        [shared] = self._client.scatter([scenario], broadcast=True)
+        todo = iter(replications)
+
+        def submit(r: int):
+            return self._client.submit(_run_task, key, shared, seed, r, pure=False)
+
+        first = [submit(r) for r in _take(todo, WINDOW_PER_WORKER * self.workers)]
+        if not first:
+            return
+        stream = as_completed(first)
+        try:
+            for future in stream:
+                result = future.result()
+                future.release()  # let the cluster forget it: memory stays bounded
+                nxt = next(todo, None)
+                if nxt is not None:
+                    stream.add(submit(nxt))
+                yield result
+        finally:
+            self._client.cancel(list(stream.futures))
+
+
+def _take(items: Iterator[int], n: int) -> list[int]:
+    out = []
+    for item in items:
+        out.append(item)
+        if len(out) == n:
+            break
+    return out
+
+
+def make_backend(engine: str = "local", workers: int = 1, scheduler: str | None = None) -> Backend:
+    """The backend named ``engine`` ("local" or "dask")."""
+    if engine == "local":
+        if scheduler:
+            raise ValueError("--scheduler needs --engine dask")
+        return LocalBackend(min(workers, os.cpu_count() or 1))
+    if engine == "dask":
+        return DaskBackend(scheduler, workers)
+    raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+
+
+@contextmanager
+def _backend(engine: str, workers: int, scheduler: str | None, backend: Backend | None) -> Iterator[Backend]:
+    if backend is not None:
+        yield backend
+        return
+    with make_backend(engine, workers, scheduler) as made:
+        yield made
+
+
+def iter_replications(
+    scenario: Scenario,
+    seed: int,
+    replications: list[int],
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    backend: Backend | None = None,
+) -> Iterator[Result]:
+    """Yield results as they finish (in any order); each carries its replication index.
+
+    Args:
+        scenario: The scenario to simulate.
+        seed: Root seed; replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
+        replications: Replication indices to run.
+        workers: Worker processes (local) or LocalCluster workers (dask).
+        engine: ``"local"`` or ``"dask"``.
+        scheduler: Address of a running Dask scheduler (``tcp://host:port``).
+        backend: An open backend to reuse (overrides ``engine``/``workers``/``scheduler``).
+    """
+    with _backend(engine, workers, scheduler, backend) as chosen:
+        yield from chosen.map(scenario, seed, replications)
+
+
+def run_replications(
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    workers: int = 1,
+    progress: bool | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+) -> list[Result]:
+    """Run replications ``0..replications-1``; results sorted by replication.
+
+    This keeps every result in memory; for many replications stream them with
+    :func:`iter_replications` (as :func:`sim.run.run_to_folder` does).
+    """
+    if progress is None:
+        progress = sys.stderr.isatty()
+    workers = max(1, min(workers, replications))
+    results = []
+    bar = tqdm(total=replications, desc=scenario.name, unit="rep", disable=not progress, file=sys.stderr)
+    with bar:
+        for result in iter_replications(scenario, seed, list(range(replications)), workers, engine, scheduler):
+            if on_result is not None:
+                on_result(result)
+            results.append(result)
+            bar.update()
+    return sorted(results, key=lambda r: r.replication)

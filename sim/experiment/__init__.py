@@ -1,6 +1,0 @@
-"""Simulated randomised experiments inside a caseload (the Utrecht *Weten wat werkt* trial)."""
-
-from .design import Design, load_design
-from .trial import TrialResults, checks, run_trials
-
-__all__ = ["Design", "TrialResults", "checks", "load_design", "run_trials"]

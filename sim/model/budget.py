@@ -1,0 +1,142 @@
+"""The ``[budget]`` section of a scenario: amounts in euros, each with its source.
+
+Yearly amounts are :class:`DatedValues` keyed by 1 January of the year they
+start to hold (the value holds until the next date). Transitions are named
+``"<state>.<transition>"``. Cross-references to states and transitions are
+checked by :func:`budget_problems`, which the ledger runs when a model starts.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.model.values import DatedValues, NonNegativeValue, ShareValue, Sourced, Strict
+
+
+class IDeel(Strict):
+    """I-deel / BUIG: the national grant that pays benefits and loonkostensubsidies."""
+
+    grant: DatedValues  # EUR per year
+    monthly_benefit: DatedValues  # EUR per household-month at benefit_share 1
+    reserve_opening: NonNegativeValue  # reserve Werk en Inkomen at the start, EUR
+    reserve_floor: Sourced | None = None  # EUR; a deficit below it is reported as uncovered
+
+    @model_validator(mode="after")
+    def _floor(self) -> IDeel:
+        if self.reserve_floor is not None and self.reserve_floor.value > self.reserve_opening.value:
+            raise ValueError("reserve_floor must not exceed reserve_opening")
+        return self
+
+
+class Lks(Strict):
+    """Loonkostensubsidie for clients in ``state``: (1 - loonwaarde) x WML x hours share a month."""
+
+    state: str
+    minimum_wage_month: DatedValues  # statutory minimum wage (WML), EUR per month full-time
+    hours_share: DatedValues  # paid hours / full-time hours (the hours norm)
+    loonwaarde_rise_max: ShareValue  # yearly reassessment: loonwaarde += U(0, max)
+    loonwaarde_cap: ShareValue  # loonwaarde never exceeds it; at 1.0 the subsidy ends
+
+    @model_validator(mode="after")
+    def _shares(self) -> Lks:
+        if any(v > 1 for v in self.hours_share.values.values()):
+            raise ValueError("hours_share values must be <= 1")
+        return self
+
+
+class Wsw(Strict):
+    """The sitting Wsw population's share of the Participatiebudget, shrinking by attrition."""
+
+    opening_amount: NonNegativeValue  # EUR in the first simulated year
+    attrition_per_year: ShareValue
+
+
+class Pot(Strict):
+    """Participatiebudget money earmarked for one arrangement.
+
+    A pot pays ``unit_cost`` for every start of the transitions in ``pays``; when
+    it cannot, the start is refused (flow ``refused``). A pot that pays for no
+    modelled transition is booked as spent in full at the year end.
+    """
+
+    amount: DatedValues  # EUR per year; unspent money does not carry over
+    pays: list[str] = Field(default_factory=list)
+    unit_cost: NonNegativeValue | None = None  # EUR per start
+    allow_negative: bool = False
+
+    @model_validator(mode="after")
+    def _cost(self) -> Pot:
+        if self.pays and self.unit_cost is None:
+            raise ValueError("a pot that pays transitions needs unit_cost")
+        return self
+
+
+class Participatiebudget(Strict):
+    grant: DatedValues  # EUR per year
+    wsw: Wsw
+    pots: dict[str, Pot] = Field(default_factory=dict)
+
+
+class RevolvingFund(Strict):
+    """Revolverend Fonds: filled from I-deel surpluses, pays short incentives in arrangement 1."""
+
+    opening_balance: NonNegativeValue
+    topup_share: ShareValue  # share of a yearly I-deel surplus moved from the reserve to the fund
+    topup_cap: NonNegativeValue | None = None  # EUR per year
+    pays: list[str] = Field(min_length=1)
+    unit_cost: NonNegativeValue  # EUR per financed incentive
+    fallback_pot: str | None = None  # Participatiebudget pot used when the fund cannot pay
+    counterfactual: str | None = None  # "<state>.<transition>": the exit hazard without the incentive
+
+
+class Programme(Strict):
+    """A programme budget (e.g. Werkbeweging) with carry-over of underspend."""
+
+    label: str = ""
+    budget: DatedValues  # EUR added per year
+    planned_spend: DatedValues  # EUR the programme means to spend per year (extra FTE etc.)
+    carry_over: bool = True
+
+
+class Budget(Strict):
+    i_deel: IDeel
+    lks: Lks | None = None
+    participatiebudget: Participatiebudget | None = None
+    revolving_fund: RevolvingFund | None = None
+    programmes: dict[str, Programme] = Field(default_factory=dict)
+
+
+def budget_problems(scenario) -> list[str]:
+    """Cross-references the budget section makes into the states; each message starts with its key path."""
+    b = scenario.budget
+    out: list[str] = []
+    if b is None:
+        return out
+
+    def transition(path: str, where: str) -> None:
+        state, _, name = path.partition(".")
+        if state not in scenario.states or name not in scenario.states[state].transitions:
+            out.append(f"{where}: unknown transition {path!r} (use '<state>.<transition>')")
+
+    if b.lks is not None and b.lks.state not in scenario.states:
+        out.append(f"budget.lks.state: unknown state {b.lks.state!r}")
+    paid: dict[str, str] = {}
+    pb = b.participatiebudget
+    for name, pot in (pb.pots.items() if pb else []):
+        for path in pot.pays:
+            where = f"budget.participatiebudget.pots.{name}.pays"
+            transition(path, where)
+            if path in paid:
+                out.append(f"{where}: {path!r} is already paid by {paid[path]}")
+            paid[path] = f"pot {name}"
+    fund = b.revolving_fund
+    if fund is not None:
+        for path in fund.pays:
+            transition(path, "budget.revolving_fund.pays")
+            if path in paid:
+                out.append(f"budget.revolving_fund.pays: {path!r} is already paid by {paid[path]}")
+        if fund.fallback_pot is not None and (pb is None or fund.fallback_pot not in pb.pots):
+            out.append(f"budget.revolving_fund.fallback_pot: unknown pot {fund.fallback_pot!r}")
+        if fund.counterfactual is not None:
+            transition(fund.counterfactual, "budget.revolving_fund.counterfactual")
+    return out

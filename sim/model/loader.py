@@ -1,0 +1,192 @@
+"""Read a scenario file: TOML -> ``extends`` merged -> validated -> frozen :class:`Scenario`.
+
+Every failure is a :class:`ScenarioError` holding one line per problem, each
+starting with the key path, so the CLI can print them and exit 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.model.schema import Scenario
+
+MAX_BYTES = 1_000_000  # a real scenario is a few kB; refuse anything that could be a bomb
+MAX_DEPTH = 12  # the schema nests at most ~6 tables deep
+MAX_EXTENDS = 10
+BUNDLED = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def resolve_path(name: str | Path | None) -> Path:
+    """A file path, or the name of a bundled scenario (with or without ``.toml``)."""
+    if name is None:
+        return BUNDLED / f"{default_name()}.toml"
+    path = Path(name)
+    if path.exists():
+        return path
+    for candidate in (BUNDLED / path.name, BUNDLED / f"{path.name}.toml"):
+        if candidate.exists():
+            return candidate
+    raise ScenarioError([f"{name}: no such scenario file (bundled: {', '.join(bundled_names())})"])
+
+
+def default_name() -> str:
+    """The bundled scenario run when none is named: the one line of ``scenarios/default.txt``."""
+    return (BUNDLED / "default.txt").read_text(encoding="utf-8").strip()
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in BUNDLED.glob("*.toml"))
+
+
+def load_raw(path: str | Path) -> dict[str, Any]:
+    """The merged plain data of a scenario file and everything it extends."""
+    path = Path(path).resolve()
+    return _load_chain(path, root=path.parent, seen=[])
+
+
+def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario."""
+    path = resolve_path(path)
+    data = load_raw(path)
+    if overrides:
+        data = deep_merge(data, overrides)
+    return validate(data, origin=str(path))
+
+
+def validate(data: dict[str, Any], origin: str = "<data>") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = [line for err in _closest_member(exc.errors()) for line in _format_error(err)]
+        raise ScenarioError(list(dict.fromkeys(lines))) from None
+    except (RecursionError, OverflowError, MemoryError) as exc:  # pathological input
+        raise ScenarioError([f"{origin}: cannot be validated ({type(exc).__name__})"]) from None
+
+
+def _closest_member(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where a union failed (``rate`` is a value or dated values), keep the member that came closest.
+
+    pydantic reports every member's errors; naming the keys another member
+    would have needed only confuses, so keep the member with the fewest errors.
+    """
+    members: dict[tuple, dict[str, list[dict[str, Any]]]] = {}  # union site -> member -> errors
+    for err in errors:
+        loc = err["loc"]
+        at = next((i for i, part in enumerate(loc) if str(part)[:1].isupper()), None)
+        if at is not None:
+            members.setdefault(loc[:at], {}).setdefault(str(loc[at]), []).append(err)
+    dropped = set()
+    for by_member in members.values():
+        best = min(by_member, key=lambda name: len(by_member[name]))
+        dropped |= {id(err) for name, errs in by_member.items() if name != best for err in errs}
+    return [err for err in errors if id(err) not in dropped]
+
+
+def content_hash(scenario: Scenario) -> str:
+    """A stable hash of the resolved scenario, for the manifest and resume checks."""
+    blob = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (arrays too) is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _load_chain(path: Path, root: Path, seen: list[Path]) -> dict[str, Any]:
+    if path in seen:
+        cycle = " -> ".join(p.name for p in [*seen, path])
+        raise ScenarioError([f"extends: cycle {cycle}"])
+    if len(seen) >= MAX_EXTENDS:
+        raise ScenarioError([f"extends: chain longer than {MAX_EXTENDS} files"])
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{path.name}: extends: must be a file name (string)"])
+    target = (path.parent / parent).resolve()
+    if not target.is_relative_to(root):
+        raise ScenarioError([f"{path.name}: extends: {parent!r} is outside the scenario folder"])
+    if not target.is_file():
+        raise ScenarioError([f"{path.name}: extends: {parent!r} not found"])
+    return deep_merge(_load_chain(target, root, [*seen, path]), data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ScenarioError([f"{path.name}: file is {size} bytes, more than {MAX_BYTES}"])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot read ({exc.strerror or exc})"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{path.name}: not UTF-8 (byte {exc.start})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{path.name}: invalid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{path.name}: nested too deeply"]) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError([f"{path.name}: nested more than {MAX_DEPTH} levels deep"])
+    return data
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _format_error(err: dict[str, Any]) -> list[str]:
+    # pydantic names union members in the path ("rate.NonNegativeValue.value"); drop them
+    loc = ".".join(str(p) for p in err["loc"] if not str(p)[:1].isupper())
+    msg = err["msg"].removeprefix("Value error, ")
+    if not loc:  # cross-reference problems: each already starts with its key path
+        return msg.split("; ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key missing"
+    return [f"{loc}: {_short(msg)}"]
+
+
+def _short(msg: str) -> str:
+    replacements = {
+        "Input should be greater than or equal to": "must be >=",
+        "Input should be greater than": "must be >",
+        "Input should be less than or equal to": "must be <=",
+        "Input should be a finite number": "must be a finite number",
+    }
+    for long, short in replacements.items():
+        if msg.startswith(long):
+            return short + msg[len(long) :]
+    return msg[0].lower() + msg[1:] if msg else msg

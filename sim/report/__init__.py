@@ -1,0 +1,1 @@
+"""Documents for people: the comparison report (HTML) and workbook (Excel)."""
