@@ -7,7 +7,8 @@ __version__ = "0.1.0"
 
 from sim.analytic import erlang_c, expected, mean_wait  # noqa: E402
 from sim.engines.backends import run_replications  # noqa: E402
-from sim.engines.simpy_engine import Result, simulate  # noqa: E402
+from sim.engines.result import Result  # noqa: E402
+from sim.engines.simpy_engine import simulate  # noqa: E402
 from sim.model import Scenario, ScenarioError, load_scenario  # noqa: E402
 from sim.model.compiled import Compiled, compile_scenario  # noqa: E402
 from sim.model.records import FLOWS, Event  # noqa: E402

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import compile_scenario
-from sim.budget.ledger import BUDGET_STREAM, budget_columns
+from sim.model.streams import Stream
 from sim.engines.simpy_engine import Model
 from sim.model.records import FLOW_INDEX
 
@@ -26,9 +26,10 @@ shares = {{ values = {{ a = 1.0 }}, source = "assumption" }}
 
 def run(tmp_path, text: str, years: int = 1, seed: int = 1, log: bool = False):
     scenario = scenario_from(tmp_path, HEAD.format(years=years) + text)
-    model = Model(compile_scenario(scenario), seed, 0, log_events=log)
+    compiled = compile_scenario(scenario)
+    model = Model(compiled, seed, 0, log_events=log)
     result = model.run()
-    table = dict(zip(budget_columns(scenario.budget), result.budget.T))
+    table = dict(zip(compiled.budget.columns, result.budget.T))
     return model, result, table
 
 
@@ -48,7 +49,7 @@ def test_one_client_one_year_lks(tmp_path):
 def test_lks_loonwaarde_reassessed_yearly(tmp_path):
     """Year 2 uses the reassessed loonwaarde 0.6 + 0.2 u (u: the ledger's first draw), capped at 0.7."""
     _, _, t = run(tmp_path, LKS_CASE.format(rise=0.2), years=2)
-    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(1, spawn_key=(0, BUDGET_STREAM))))
+    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(1, spawn_key=(0, Stream.BUDGET))))
     lw = min(0.7, 0.6 + 0.2 * gen.random(1)[0])
     assert t["lks_cost"][0] == 468_000
     assert t["lks_cost"][1] == 12 * round((1 - lw) * 1500 * 0.5 * 100)  # hours share 0.5 all of 2016
@@ -240,6 +241,5 @@ def test_budget_references_are_checked(tmp_path, bad, words):
 
     key = bad.split(" = ")[0]
     text = "\n".join(bad if line.startswith(key + " =") else line for line in FUND_CASE.format(pot=0).splitlines())
-    scenario = scenario_from(tmp_path, HEAD.format(years=1) + text)
-    with pytest.raises(ScenarioError, match=words.replace(".", r"\.")):
-        Model(compile_scenario(scenario), 1, 0)
+    with pytest.raises(ScenarioError, match=words.replace(".", r"\.")):  # refused when the scenario loads
+        scenario_from(tmp_path, HEAD.format(years=1) + text)

@@ -87,10 +87,11 @@ def test_bad_targets_file_names_the_row(tmp_path):
 
 def test_cohort_reinflow_matches_closed_form():
     """Employed state: back hazard h for 12 months, h/3 to 36, nothing competes: 1 - exp(-20 h)."""
-    c = compile_scenario(load_scenario(ROOT / "scenarios" / "utrecht_baseline.toml"))
+    scenario = load_scenario(ROOT / "scenarios" / "utrecht_baseline.toml")
+    c = compile_scenario(scenario)
     s = c.index("employed")
-    h = c.scenario.states["employed"].transitions["back"].rate.value
-    got = sum(share * _cohort_reinflow(c, s, p, 36.0) for p, share in enumerate(c.profile_shares))
+    h = scenario.states["employed"].transitions["back"].rate.value
+    got = sum(share * _cohort_reinflow(c, s, p, 36.0) for p, share in enumerate(c.attributes.shares))
     assert got == pytest.approx(1 - math.exp(-(12 * h + 24 * h / 3)), rel=1e-4)  # band multiplier 0.3333333
 
 

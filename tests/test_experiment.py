@@ -15,7 +15,8 @@ import pytest
 from sim import compile_scenario, load_scenario
 from sim.analysis.experiment import checks, load_design, run_trials
 from sim.analysis.experiment.analysis import diff_in_proportions, lpm_hc2, mde, p_value, power_at
-from sim.analysis.experiment.model import TrialModel, with_breaks
+from sim.analysis.experiment.model import TrialModel, compile_for_trial
+from sim.model.compiled import GUIDED, UNGUIDED
 from sim.analysis.experiment.trial import candidate_share, trial_scenario
 from sim.cli import main
 from tests.conftest import ROOT
@@ -63,17 +64,17 @@ def test_design_file_has_sources_and_the_trial_facts(design):
 
 def test_calendar_breaks_keep_the_scenario_meaning(scenario):
     c = compile_scenario(scenario)
-    split = with_breaks(c, [41.0, 57.0])
-    assert {41.0, 57.0} <= set(split.calendar_edges)
+    split = compile_scenario(scenario, breaks=(41.0, 57.0))
+    assert {41.0, 57.0} <= set(split.segments)
     for t in (0.0, 41.0, 50.0, 57.5):
         j, k = c.segment(t), split.segment(t)
-        assert split.segment_rates(3, True, k, 0) == c.segment_rates(3, True, j, 0)
-        assert [s[k] for s in split.team_slots] == [s[j] for s in c.team_slots]
+        for mode in (GUIDED, UNGUIDED):
+            assert (split.hazard_table(3, mode, 0)[k] == c.hazard_table(3, mode, 0)[j]).all()
+        assert [team.slots[k] for team in split.teams] == [team.slots[j] for team in c.teams]
 
 
 def test_randomisation_inside_one_replication(design, scenario):
-    c = compile_scenario(scenario)
-    model = TrialModel(c, design, candidate_share(c, design), seed=5, replication=0)
+    model = TrialModel(compile_for_trial(scenario, design), design, candidate_share(scenario, design), seed=5, replication=0)
     model.run()
     data = model.outcomes()
     assert len(model.volunteers) == 752 and len(data["arm"]) == 710

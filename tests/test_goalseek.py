@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sim import compile_scenario, load_scenario
+from sim import load_scenario
 from sim.analysis.compare import arm_from_results, metric_values
 from sim.analysis.goalseek import GoalSeekError, check_at, goal_seek, lever_value, set_lever
 from sim.engines.backends import run_replications
@@ -25,7 +25,7 @@ def test_goal_seek_finds_productivity_and_a_fresh_run_hits_the_target(one_year):
     # team opstap productivity drives arrangement 3 contact intensity; ask for 100 movements in 2019
     # more than the scenario gives at productivity 1 (measured, so the test follows recalibrations)
     sc = load_scenario(one_year)
-    now = metric_values(arm_from_results("b", compile_scenario(sc), run_replications(sc, 3, 4, 1, progress=False), 3), "movements", 2019)
+    now = metric_values(arm_from_results("b", sc, run_replications(sc, 3, 4, 1, progress=False), 3), "movements", 2019)
     target = float(now.mean()) + 100.0
     result = goal_seek(
         one_year, "werkmatchers.opstap.productivity", "movements", target=target, year=2019,

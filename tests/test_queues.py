@@ -63,7 +63,11 @@ def _levels(compiled, result):
     from sim.engines.simpy_engine import Model
 
     model = Model(compiled, seed=3, replication=0)
-    return {cl: model._new_client(1, cl).levels for cl in {ev.client for ev in result.events}}
+    names = compiled.attributes.levels
+    return {
+        cl: tuple(names[a][i] for a, i in enumerate(model._new_client(1, cl).levels))
+        for cl in {ev.client for ev in result.events}
+    }
 
 
 PLACES = """

@@ -32,31 +32,31 @@ def test_werkbeweging_steps_team_opstap_from_q3_2019_to_2022():
     c = compile_scenario(load_scenario("werkbeweging", overrides={"start": "2019-01-01", "years": 4}))
     team = [t.name for t in c.teams].index("opstap")
     before, during, after = (c.segment(m) for m in (5.5, 6.5, 36.5))
-    assert c.team_slots[team][before] == 12 * 280
-    assert c.team_slots[team][during] == 27 * 125  # +15 FTE, norm 125 (001_192052d875f1edab.txt:374-376)
-    assert c.team_contacts[team][during] == pytest.approx(40 / 125)
-    assert c.team_slots[team][after] == 12 * 280
+    assert c.teams[team].slots[before] == 12 * 280
+    assert c.teams[team].slots[during] == 27 * 125  # +15 FTE, norm 125 (001_192052d875f1edab.txt:374-376)
+    assert c.teams[team].contacts[during] == pytest.approx(40 / 125)
+    assert c.teams[team].slots[after] == 12 * 280
 
 
 def test_corona_inflow_is_23_percent_above_2019():
     """Seed 001_192052d875f1edab.txt:781-783: inflow 2020 +23% vs 2019; rounding of the quarter
     multipliers allows 0.5 percentage point."""
     c = compile_scenario(load_scenario("corona_2020", overrides=SHORT))
-    starts = [s for s, _ in c.inflow_segments] + [c.horizon]
-    rate = np.array([r for _, r in c.inflow_segments])
+    starts = [s for s, _ in c.inflow] + [c.horizon]
+    rate = np.array([r for _, r in c.inflow])
     width = np.diff(starts)
     year = np.array(starts[:-1]) // 12
     y2019, y2020 = (float((rate * width)[year == y].sum()) for y in (0, 1))
     assert y2020 / y2019 == pytest.approx(1.23, abs=0.005), "re-derive the inflow_q* multipliers in corona_2020.toml"
-    q2 = c.inflow_segments[[s for s, _ in c.inflow_segments].index(15.0)][1]
-    q3 = c.inflow_segments[[s for s, _ in c.inflow_segments].index(18.0)][1]
+    q2 = c.inflow[[s for s, _ in c.inflow].index(15.0)][1]
+    q3 = c.inflow[[s for s, _ in c.inflow].index(18.0)][1]
     assert q2 > q3  # Q2 peak (first lockdown)
 
 
 def test_corona_halves_productivity_in_lockdown_1():
     c = compile_scenario(load_scenario("corona_2020", overrides=SHORT))
     for team in range(len(c.teams)):
-        normal, lockdown = c.team_contacts[team][c.segment(2.0)], c.team_contacts[team][c.segment(15.0)]
+        normal, lockdown = c.teams[team].contacts[c.segment(2.0)], c.teams[team].contacts[c.segment(15.0)]
         assert lockdown == pytest.approx(0.5 * normal)
 
 

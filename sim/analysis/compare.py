@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.engines.backends import run_replications
-from sim.engines.simpy_engine import Result
+from sim.engines.result import Result
 from sim.io.tables import annual_table, month_labels
 from sim.model import Scenario, load_scenario
 from sim.model.compiled import Compiled, compile_scenario
@@ -62,17 +62,17 @@ def load_arms(names: list[str], years: int | None = None, overrides: dict | None
 
 def run_arm(key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1) -> Arm:
     """Run ``replications`` CRN replications of one scenario."""
-    compiled = compile_scenario(scenario)
     results = run_replications(scenario, seed, replications, workers, progress=False)
-    return arm_from_results(key, compiled, results, seed)
+    return arm_from_results(key, scenario, results, seed)
 
 
-def arm_from_results(key: str, compiled: Compiled, results: list[Result], seed: int) -> Arm:
+def arm_from_results(key: str, scenario: Scenario, results: list[Result], seed: int) -> Arm:
+    compiled = compile_scenario(scenario)
     on = np.array([s.on_caseload for s in compiled.states])
     indicators = [FLOW_INDEX[m] for m in ("plaatsing", "scholing", "deeltijdwerk", "uitstroom")]
     return Arm(
         key=key,
-        scenario=compiled.scenario,
+        scenario=scenario,
         compiled=compiled,
         annual=annual_table(compiled, results),
         caseload=np.stack([r.stock[:, on].sum(axis=1) for r in results]),

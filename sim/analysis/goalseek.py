@@ -21,7 +21,6 @@ from scipy import optimize, stats
 
 from sim.analysis.compare import arm_from_results, metric_values
 from sim.engines.backends import run_replications
-from sim.model.compiled import compile_scenario
 from sim.model.loader import deep_merge, load_raw, resolve_path, validate
 
 LEVEL = 0.95
@@ -133,7 +132,7 @@ def goal_seek(
     def values(x: float) -> np.ndarray:
         if x not in cache:
             sc = validate(set_lever(raw, lever, float(x)), origin=f"{scenario} with {lever}={x}")
-            arm = arm_from_results("goal", compile_scenario(sc), run_replications(sc, seed, replications, workers, progress=False), seed)
+            arm = arm_from_results("goal", sc, run_replications(sc, seed, replications, workers, progress=False), seed)
             cache[x] = metric_values(arm, metric, year)
         return cache[x]
 
@@ -183,7 +182,7 @@ def check_at(result: GoalSeekResult, scenario: str | Path, seed: int, workers: i
     if years:
         raw = deep_merge(raw, {"years": years})
     sc = validate(set_lever(raw, result.lever, result.value))
-    arm = arm_from_results("check", compile_scenario(sc), run_replications(sc, seed, result.replications, workers, progress=False), seed)
+    arm = arm_from_results("check", sc, run_replications(sc, seed, result.replications, workers, progress=False), seed)
     v = metric_values(arm, result.metric, result.year)
     half = stats.t.ppf(0.5 + LEVEL / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
     return float(v.mean()), float(half)

@@ -1,4 +1,12 @@
-"""Expected stocks and flows of a scenario as a continuous-time Markov chain.
+"""Expected stocks and flows of a scenario as a continuous-time Markov chain, built from the scenario itself.
+
+This module is the independent check of the engines: it reads the validated
+:class:`~sim.model.schema.Scenario`, not the compiled model, and resolves
+every factor of a hazard (base rate, duration band, attribute multipliers,
+levers, contact intensity) with code of its own. A mistake in
+``sim/model/compiled.py`` therefore shows up as a disagreement between the
+simulation and this model (``tests/test_markov_validation.py`` plants such
+mistakes and checks that they are caught).
 
 Without capacity limits every household moves independently, so the expected
 number in each state solves the linear ODE ``dx/dt = x Q(t) + b(t)`` with
@@ -12,97 +20,195 @@ where ``z`` is the integral of ``x``, so expected transition counts are
 ``z @ rates``. Attribute profiles are independent chains weighted by their
 shares. Spell-duration bands are not Markov; they are approximated by Erlang
 stages (``stages`` per band), exact when a scenario has no bands. Werkmatcher
-slots and places are assumed unlimited (every client guided).
+slots and places are assumed unlimited: every client of a team is guided.
+
+States are numbered as in the engines: 0 is the intake, then the scenario's
+states in file order.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import math
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 import numpy as np
 from scipy.linalg import expm
 
-from sim.model.compiled import ASSIGN, INTAKE, OUT, Compiled
+from sim.model.calendar import Calendar
 from sim.model.records import FLOW_INDEX, FLOWS, KIND_FLOW
+from sim.model.schema import Scenario
+from sim.model.values import DatedValues
+
+OUT, ASSIGN = -1, -2
 
 
 @dataclass
 class Expectation:
-    """Expected values, shaped like one DES replication's arrays."""
+    """Expected values, shaped like one replication's arrays."""
 
     stock: np.ndarray  # [month, state], end of month
     flows: np.ndarray  # [month, state, flow]
     person_months: np.ndarray  # [month, state]
 
 
+@dataclass
+class _Tr:
+    name: str
+    to: int
+    kind: str
+    movement: str | None
+    rate: float
+    edges: tuple[float, ...]
+    multipliers: tuple[float, ...]
+    attributes: dict[str, float]
+    elasticity: float
+
+
+@dataclass
+class _St:
+    name: str
+    on_caseload: bool
+    initial: float
+    initial_duration: float
+    team: str | None
+    transitions: list[_Tr]
+
+
+class _Resolved:
+    """The scenario resolved for the chain: states, profiles and every factor as a function of time."""
+
+    def __init__(self, scenario: Scenario):
+        self.sc = scenario
+        self.horizon = 12.0 * scenario.years
+        self.calendar = Calendar(scenario.start, int(math.ceil(self.horizon)))
+        names = ["intake", *scenario.states]
+        idx = {n: i for i, n in enumerate(names)}
+        team_of = {s: name for name, team in scenario.werkmatchers.items() for s in team.states}
+        intake_mean = scenario.intake.mean_months.value
+        self.intake_rate = 0.0 if intake_mean == 0 else 1.0 / intake_mean
+        self.states = [_St("intake", True, 0.0, 1.0, None, [_Tr("assign", ASSIGN, "transfer", None, self.intake_rate, (), (1.0,), {}, 0.0)])]
+        for name, st in scenario.states.items():
+            trs = []
+            for tname, tr in st.transitions.items():
+                bands = tr.duration_bands
+                trs.append(_Tr(
+                    tname, OUT if tr.to == "out" else idx[tr.to], tr.kind, tr.movement, tr.rate.value,
+                    tuple(bands.edges) if bands else (), tuple(bands.multipliers) if bands else (1.0,),
+                    dict(tr.attribute_multipliers.values) if tr.attribute_multipliers else {},
+                    tr.intensity_elasticity.value if tr.intensity_elasticity else 0.0,
+                ))  # fmt: skip
+            duration = st.initial_duration_months.value if st.initial_duration_months else 1.0
+            self.states.append(_St(name, st.on_caseload, float(st.initial.value), duration, team_of.get(name), trs))
+        self.shares = [(idx[n], share) for n, share in scenario.intake.shares.values.items()]
+        attrs = scenario.attributes
+        self.profiles = [
+            ({f"{a}.{lvl}" for a, lvl in zip(attrs, combo)}, math.prod(attrs[a].levels.values[lvl] for a, lvl in zip(attrs, combo)))
+            for combo in itertools.product(*[list(attr.levels.values) for attr in attrs.values()])
+        ]  # fmt: skip
+        self.lever_windows = [
+            (lv, self.calendar.months(lv.start), self.calendar.months(lv.end) if lv.end else math.inf)
+            for lv in scenario.levers.values()
+        ]
+        self.breaks = sorted({0.0} | {t for _, a, b in self.lever_windows for t in (a, b) if 0 < t < self.horizon})
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one resolver per expected() call)
+    def levered(self, target: str, value: float, t: float) -> float:
+        """``value`` under the levers on ``target`` active at ``t``: the sum of the adds, then the product of the multipliers."""
+        adds = [lv.add for lv, a, b in self.lever_windows if a <= t < b and _hits(lv.target, target)]
+        mults = [lv.multiply for lv, a, b in self.lever_windows if a <= t < b and _hits(lv.target, target)]
+        return max(0.0, (value + sum(adds)) * math.prod(mults))
+
+    def hazard(self, st: _St, tr: _Tr, duration: float, t: float, levels: set[str]) -> float:
+        """The hazard of ``tr`` for a guided household with attribute ``levels`` at ``t`` and spell ``duration``."""
+        band = tr.multipliers[bisect.bisect_right(tr.edges, duration)]
+        attr = math.prod(tr.attributes.get(level, 1.0) for level in sorted(levels))
+        lever = self.levered(f"hazard.{st.name}.{tr.name}", 1.0, t)
+        service = 1.0
+        if st.team is not None and tr.elasticity != 0.0:
+            team = self.sc.werkmatchers[st.team]
+            prod = self.levered(f"werkmatchers.{st.team}.productivity", team.productivity.value if team.productivity else 1.0, t)
+            norm = self.levered(f"werkmatchers.{st.team}.caseload_norm", team.caseload_norm.value, t)
+            contacts = team.contacts_per_fte_month.value * prod / norm
+            service = (contacts / team.reference_contacts_per_client_month.value) ** tr.elasticity
+        return tr.rate * band * attr * lever * service
+
+    def inflow(self, t: float) -> float:
+        """Applications per month at month-time ``t``."""
+        when = self.calendar.date(int(t))
+        rate = self.sc.inflow.rate
+        level = rate.at(when) if isinstance(rate, DatedValues) else rate.value
+        if self.sc.inflow.seasonality is not None:
+            level *= self.sc.inflow.seasonality.factors[when.month - 1]
+        return self.levered("inflow", level, t)
+
+    def inflow_breaks(self) -> list[float]:
+        months = [float(m) for m in range(int(math.ceil(self.horizon)))]
+        levers = [t for lv, a, b in self.lever_windows if lv.target == "inflow" for t in (a, b) if 0 < t < self.horizon]
+        return sorted(set(months) | set(levers))
+
+
+def _hits(pattern: str, target: str) -> bool:
+    return pattern == target or (pattern.startswith("hazard.") and fnmatchcase(target, pattern))
+
+
 class _Chain:
     """The expanded chain of one attribute profile: (state, spell band, Erlang stage)."""
 
-    def __init__(self, c: Compiled, profile: int, stages: int):
-        self.c, self.profile = c, profile
-        self.on_edges = sorted({e for st in c.states if st.on_caseload for e in st.duration_edges})
-        self.off_edges = sorted({e for st in c.states if not st.on_caseload for e in st.duration_edges})
+    def __init__(self, r: _Resolved, levels: set[str], share: float, stages: int):
+        self.r, self.levels, self.share, self.stages = r, levels, share, stages
+        self.on_edges = sorted({e for st in r.states if st.on_caseload for tr in st.transitions for e in tr.edges})
+        self.off_edges = sorted({e for st in r.states if not st.on_caseload for tr in st.transitions for e in tr.edges})
         self.index: dict[tuple[int, int, int], int] = {}
-        self.stages = stages
-        for s, st in enumerate(c.states):
+        for s in range(len(r.states)):
             edges = self._edges(s)
             for b in range(len(edges) + 1):
                 for j in range(stages if b < len(edges) else 1):
                     self.index[(s, b, j)] = len(self.index)
         self.n = len(self.index)
-        self.state_of = np.zeros(self.n, dtype=int)
-        for (s, _, _), i in self.index.items():
-            self.state_of[i] = s
+        self.state_of = np.array([s for (s, _, _) in self.index])
 
     def _edges(self, s: int) -> list[float]:
-        return self.on_edges if self.c.states[s].on_caseload else self.off_edges
+        return self.on_edges if self.r.states[s].on_caseload else self.off_edges
 
-    def generator(self, seg: int):
-        """Q for calendar segment ``seg`` and a list of (expanded index, state, flow weights, rate)."""
-        c = self.c
-        n = self.n
-        q = np.zeros((n, n))
-        terms = []  # (i, s, destination state, transition, rate) for flow counting
-        for (s, b, j), i in self.index.items():
-            st = c.states[s]
+    def generator(self, t: float):
+        """Q at month-time ``t`` and the terms (expanded index, state, transition, hazard) for flow counting."""
+        r = self.r
+        q = np.zeros((self.n, self.n))
+        terms = []
+        for s, st in enumerate(r.states):
             edges = self._edges(s)
-            lower = 0.0 if b == 0 else edges[b - 1]
-            guided = True if st.team is not None else None
-            rows = c.segment_rates(s, guided, seg, self.profile)
-            row = rows[bisect.bisect_right(st.duration_edges, lower)]
-            for k, tr in enumerate(st.transitions):
-                h = row[k]
-                if h == 0.0:
-                    continue
-                terms.append((i, s, tr, h))
-                for dest, share in self._destinations(tr.to):
-                    if dest == OUT:
-                        q[i, i] -= h * share
-                        continue
-                    same_spell = c.states[dest].on_caseload == st.on_caseload and tr.kind != "reinflow"
-                    target = self.index[(dest, b, j)] if same_spell else self.index[(dest, 0, 0)]
-                    if target != i:
-                        q[i, target] += h * share
-                        q[i, i] -= h * share
-            if b < len(edges):  # ageing through the Erlang stages of this band
-                width = edges[b] - lower
-                rate = self.stages / width
-                nxt = self.index[(s, b, j + 1)] if j + 1 < self.stages else self.index[(s, b + 1, 0)]
-                q[i, nxt] += rate
-                q[i, i] -= rate
+            for b in range(len(edges) + 1):
+                lower = 0.0 if b == 0 else edges[b - 1]
+                hazards = [r.hazard(st, tr, lower, t, self.levels) for tr in st.transitions]
+                for j in range(self.stages if b < len(edges) else 1):
+                    i = self.index[(s, b, j)]
+                    for tr, h in zip(st.transitions, hazards):
+                        if h == 0.0:
+                            continue
+                        terms.append((i, s, tr, h))
+                        for dest, share in (r.shares if tr.to == ASSIGN else [(tr.to, 1.0)]):
+                            if dest == OUT:
+                                q[i, i] -= h * share
+                                continue
+                            same_spell = r.states[dest].on_caseload == st.on_caseload and tr.kind != "reinflow"
+                            target = self.index[(dest, b, j)] if same_spell else self.index[(dest, 0, 0)]
+                            if target != i:
+                                q[i, target] += h * share
+                                q[i, i] -= h * share
+                    if b < len(edges):  # ageing through the Erlang stages of this band
+                        rate = self.stages / (edges[b] - lower)
+                        nxt = self.index[(s, b, j + 1)] if j + 1 < self.stages else self.index[(s, b + 1, 0)]
+                        q[i, nxt] += rate
+                        q[i, i] -= rate
         return q, terms
-
-    def _destinations(self, to: int):
-        if to == ASSIGN:
-            return self.c.intake_shares
-        return [(to, 1.0)]
 
     def initial(self) -> np.ndarray:
         x = np.zeros(self.n)
-        share = self.c.profile_shares[self.profile]
-        for s, st in enumerate(self.c.states):
+        for s, st in enumerate(self.r.states):
             if st.initial == 0:
                 continue
             edges = self._edges(s)
@@ -111,72 +217,79 @@ class _Chain:
                 mass = math.exp(-bounds[b] / st.initial_duration) - math.exp(-bounds[b + 1] / st.initial_duration)
                 stages = self.stages if b < len(edges) else 1
                 for j in range(stages):
-                    x[self.index[(s, b, j)]] += st.initial * share * mass / stages
+                    x[self.index[(s, b, j)]] += st.initial * self.share * mass / stages
         return x
 
-    def inflow_vector(self, rate: float, arriving_intake: bool) -> np.ndarray:
-        """Arrivals per month entering intake (or straight into the assigned states)."""
-        b = np.zeros(self.n)
-        if rate == 0:
-            return b
-        if arriving_intake:
-            b[self.index[(INTAKE, 0, 0)]] = rate
+    def unit_inflow(self) -> np.ndarray:
+        """Where one arrival a month enters: the intake, or straight into the assigned states."""
+        v = np.zeros(self.n)
+        if self.r.intake_rate > 0:
+            v[self.index[(0, 0, 0)]] = 1.0
         else:
-            for s, share in self.c.intake_shares:
-                b[self.index[(s, 0, 0)]] += rate * share
-        return b
+            for s, share in self.r.shares:
+                v[self.index[(s, 0, 0)]] += share
+        return v
+
+    def arrivals(self, t: float) -> tuple[float, float]:
+        """(spells starting per month, withdrawals per month) of this profile at ``t``.
+
+        Applicants in a search period start their spell ``months`` later, thinned by withdrawals."""
+        sp = self.r.sc.intake.search_period
+        if sp is None or f"{sp.attribute}.{sp.level}" not in self.levels:
+            return self.r.inflow(t) * self.share, 0.0
+        delay, withdraw = sp.months.value, sp.withdraw_share.value
+        starts = self.r.inflow(t - delay) * self.share * (1 - withdraw) if t - delay >= 0 else 0.0
+        return starts, self.r.inflow(t) * self.share * withdraw
 
 
-def expected(c: Compiled, stages: int = 3) -> Expectation:
-    """Expected monthly stocks and flows of scenario ``c`` (see module docstring).
+def expected(scenario: Scenario, stages: int = 3) -> Expectation:
+    """Expected monthly stocks and flows of ``scenario`` (see the module docstring).
 
-    The augmented propagator of each (calendar segment, step length) is computed
-    once and reused: the inflow enters through the constant last component of
-    the augmented state, so a month with a different inflow rate costs only a
+    The augmented propagator of each (generator, step length) is computed once
+    and reused: the inflow enters through the constant last component of the
+    augmented state, so a month with another inflow rate costs only a
     vector-matrix product, not a new matrix exponential.
     """
-    n_months = int(math.ceil(c.horizon))
-    n_states = len(c.states)
-    n_flows = len(FLOWS)
+    r = _Resolved(scenario)
+    n_months = r.calendar.n_months
+    n_states, n_flows = len(r.states), len(FLOWS)
     stock = np.zeros((n_months, n_states))
     flows = np.zeros((n_months, n_states, n_flows))
     person_months = np.zeros((n_months, n_states))
-    intake_immediate = c.states[INTAKE].transitions[0].rate == 0.0
-    for profile in range(len(c.profiles)):
-        chain = _Chain(c, profile, stages)
-        share = c.profile_shares[profile]
-        arrive, withdraw = _arrival_rate(c, profile)
-        grid = sorted({float(m) for m in range(n_months + 1)} | set(c.calendar_edges) | set(arrive.breaks))
-        grid = [t for t in grid if t <= c.horizon]
+    sp = scenario.intake.search_period
+    shifted = [t + sp.months.value for t in r.inflow_breaks()] if sp else []
+    grid = sorted({float(m) for m in range(n_months + 1)} | set(r.breaks) | set(r.inflow_breaks()) | set(shifted))
+    grid = [t for t in grid if t <= r.horizon]
+    for levels, share in r.profiles:
+        chain = _Chain(r, levels, share, stages)
         x = chain.initial()
-        unit_inflow = chain.inflow_vector(1.0, not intake_immediate)
+        unit = chain.unit_inflow()
         one_hot = np.zeros((chain.n, n_states))
         one_hot[np.arange(chain.n), chain.state_of] = 1.0
         generators: dict[int, tuple] = {}
         propagators: dict[tuple[int, float], np.ndarray] = {}
         for t0, t1 in zip(grid, grid[1:]):
-            seg = c.segment(t0)
+            seg = bisect.bisect_right(r.breaks, t0) - 1
             if seg not in generators:
-                q, terms = chain.generator(seg)
-                generators[seg] = (q, _flow_matrix(c, chain.n, terms))
+                q, terms = chain.generator(t0)
+                generators[seg] = (q, _flow_matrix(r, chain.n, terms))
             q, weights = generators[seg]
-            dt_ = round(t1 - t0, 12)
-            key = (seg, dt_)
-            if key not in propagators:
-                propagators[key] = _propagator(q, unit_inflow, dt_)
-            rate = arrive.at(t0) * share
-            x, z = _step(propagators[key], x, rate)
+            step = round(t1 - t0, 12)
+            if (seg, step) not in propagators:
+                propagators[(seg, step)] = _propagator(q, unit, step)
+            starts, withdrawn = chain.arrivals(t0)
+            x, z = _step(propagators[(seg, step)], x, starts)
             month = int(t0)
             person_months[month] += z @ one_hot
             flows[month] += (z @ weights).reshape(n_states, n_flows)
-            arrivals = rate * (t1 - t0)
-            flows[month, INTAKE, FLOW_INDEX["inflow"]] += arrivals
-            flows[month, INTAKE, FLOW_INDEX["withdrawn"]] += withdraw.at(t0) * share * (t1 - t0)
-            if intake_immediate:
-                for s, sh in c.intake_shares:
+            arrivals = starts * (t1 - t0)
+            flows[month, 0, FLOW_INDEX["inflow"]] += arrivals
+            flows[month, 0, FLOW_INDEX["withdrawn"]] += withdrawn * (t1 - t0)
+            if r.intake_rate == 0:
+                for s, sh in r.shares:
                     flows[month, s, FLOW_INDEX["entries"]] += arrivals * sh
             else:
-                flows[month, INTAKE, FLOW_INDEX["entries"]] += arrivals
+                flows[month, 0, FLOW_INDEX["entries"]] += arrivals
             if abs(t1 - round(t1)) < 1e-12 and 1 <= round(t1) <= n_months:
                 stock[int(round(t1)) - 1] += x @ one_hot
     return Expectation(stock=stock, flows=flows, person_months=person_months)
@@ -199,55 +312,25 @@ def _step(e: np.ndarray, x: np.ndarray, rate: float):
     return y[:n], y[n : 2 * n]
 
 
-def _flow_matrix(c: Compiled, n: int, terms) -> np.ndarray:
+def _flow_matrix(r: _Resolved, n: int, terms) -> np.ndarray:
     """W with ``z @ W`` = the interval's expected transition counts, flattened [state, flow]."""
     n_flows = len(FLOWS)
-    w = np.zeros((n, len(c.states) * n_flows))
+    w = np.zeros((n, len(r.states) * n_flows))
 
     def add(i: int, s: int, flow: str, amount: float) -> None:
         w[i, s * n_flows + FLOW_INDEX[flow]] += amount
 
     for i, s, tr, h in terms:
-        kind_flow = KIND_FLOW.get(tr.kind)
-        if kind_flow is not None:
-            add(i, s, kind_flow, h)
+        if tr.kind in KIND_FLOW:
+            add(i, s, KIND_FLOW[tr.kind], h)
         if tr.movement is not None:
             add(i, s, "movements", h)
             add(i, s, tr.movement, h)
-        destinations = c.intake_shares if tr.to == ASSIGN else [(tr.to, 1.0)]
-        for dest, share in destinations:
-            if tr.kind == "transfer" and dest not in (s, OUT) and s != INTAKE:
+        for dest, share in (r.shares if tr.to == ASSIGN else [(tr.to, 1.0)]):
+            if tr.kind == "transfer" and dest not in (s, OUT) and s != 0:
                 add(i, s, "transfers_out", h * share)
-            if dest == INTAKE:  # re-inflow through intake starts a new spell
-                add(i, INTAKE, "inflow", h * share)
+            if dest == 0:  # re-inflow through intake starts a new spell
+                add(i, 0, "inflow", h * share)
             if dest not in (s, OUT):
                 add(i, dest, "entries", h * share)
     return w
-
-
-class _Piecewise:
-    def __init__(self, breaks: list[float], values: list[float]):
-        self.breaks, self.values = breaks, values
-
-    def at(self, t: float) -> float:
-        i = bisect.bisect_right(self.breaks, t) - 1
-        return self.values[i] if i >= 0 else 0.0
-
-
-def _arrival_rate(c: Compiled, profile: int) -> tuple[_Piecewise, _Piecewise]:
-    """Rate of spells starting (per unit profile share), and of withdrawals, by time.
-
-    Applicants in a search period start their spell ``months`` later, so their
-    rate is the inflow shifted by the search period and thinned by withdrawals.
-    """
-    starts = [s for s, _ in c.inflow_segments]
-    rates = [r for _, r in c.inflow_segments]
-    sp = c.search_period
-    if sp is None or c.profiles[profile][sp[0]] != sp[1]:
-        return _Piecewise(starts, rates), _Piecewise([0.0], [0.0])
-    delay, withdraw = sp[2], sp[3]
-    shifted = [0.0] + [s + delay for s in starts]
-    return (
-        _Piecewise(shifted, [0.0] + [r * (1 - withdraw) for r in rates]),
-        _Piecewise(starts, [r * withdraw for r in rates]),
-    )

@@ -9,31 +9,29 @@ it, and the part of a deficit that would take it lower is reported as
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from sim.budget.money import cents
-from sim.model.budget import IDeel
+from sim.model.budget_plan import BudgetPlan
 
 
 class IDeelAccount:
-    def __init__(self, cfg: IDeel, benefit_shares: list[float]):
-        self.cfg = cfg
-        self.shares = np.asarray(benefit_shares, dtype=float)  # per state, 0 off the caseload
-        self.reserve = cents(cfg.reserve_opening.value)
-        self.floor = cents(cfg.reserve_floor.value) if cfg.reserve_floor is not None else None
+    def __init__(self, plan: BudgetPlan):
+        self.plan = plan
+        self.shares = np.asarray(plan.benefit_share, dtype=float)  # per state, 0 off the caseload
+        self.reserve = plan.reserve_opening
+        self.floor = plan.reserve_floor
         self.benefit = 0  # cents, this year so far
         self.in_deficit = False  # the last settled year ended in deficit
 
-    def close_month(self, month_start: dt.date, person_months: np.ndarray) -> None:
+    def close_month(self, month: int, person_months: np.ndarray) -> None:
         """Book one month of benefits: person-months x benefit share x monthly benefit."""
         households = float(np.dot(person_months, self.shares))
-        self.benefit += cents(self.cfg.monthly_benefit.at(month_start) * households)
+        self.benefit += cents(self.plan.monthly_benefit[month] * households)
 
-    def settle(self, year_start: dt.date, lks_cost: int, topup) -> dict[str, int]:
-        """Close the year; ``topup(result)`` gives the cents moved on to the Revolverend Fonds."""
-        grant = cents(self.cfg.grant.at(year_start))
+    def settle(self, year: int, lks_cost: int, topup) -> dict[str, int]:
+        """Close budget year ``year``; ``topup(result)`` gives the cents moved on to the Revolverend Fonds."""
+        grant = self.plan.grant[year]
         result = grant - self.benefit - lks_cost
         transfer = topup(result) if result > 0 else 0
         reserve = self.reserve + result - transfer

@@ -5,25 +5,23 @@ The subsidy is integrated exactly over time: the account keeps the sum of
 a month's cost is ``WML x hours share x integral`` whatever the entry and exit
 times. Loonwaarde is reassessed at every year end: it rises by a uniform draw
 in ``[0, loonwaarde_rise_max]``, capped at ``loonwaarde_cap`` (no fixed end date,
-002_6605c097c13c0fe9.txt:672).
+docs/budgets.md). The account keeps each client's loonwaarde itself.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from sim.budget.money import cents
-from sim.model.budget import Lks
+from sim.model.budget_plan import LksPlan
 
 
 class LksAccount:
-    def __init__(self, cfg: Lks, rng: np.random.Generator):
-        self.cfg = cfg
+    def __init__(self, plan: LksPlan, rng: np.random.Generator):
+        self.plan = plan
         self.rng = rng
-        self.cap = cfg.loonwaarde_cap.value
-        self.clients: dict[int, object] = {}  # client id -> client (insertion order is deterministic)
+        self.cap = plan.cap
+        self.clients: dict[int, float] = {}  # client id -> loonwaarde (insertion order is deterministic)
         self.weight = 0.0  # sum of (1 - loonwaarde) over clients in the state
         self.area = 0.0  # time integral of weight this month
         self.since = 0.0
@@ -33,20 +31,20 @@ class LksAccount:
         self.area += self.weight * (now - self.since)
         self.since = now
 
-    def enter(self, cl, now: float) -> None:
+    def enter(self, client: int, loonwaarde: float, now: float) -> None:
         self._advance(now)
-        cl.loonwaarde = min(self.cap, cl.loonwaarde)
-        self.clients[cl.id] = cl
-        self.weight += 1.0 - cl.loonwaarde
+        loonwaarde = min(self.cap, loonwaarde)
+        self.clients[client] = loonwaarde
+        self.weight += 1.0 - loonwaarde
 
-    def leave(self, cl, now: float) -> None:
+    def leave(self, client: int, now: float) -> None:
         self._advance(now)
-        del self.clients[cl.id]
-        self.weight = self.weight - (1.0 - cl.loonwaarde) if self.clients else 0.0
+        loonwaarde = self.clients.pop(client)
+        self.weight = self.weight - (1.0 - loonwaarde) if self.clients else 0.0
 
-    def close_month(self, month_start: dt.date, at: float) -> None:
+    def close_month(self, month: int, at: float) -> None:
         self._advance(at)
-        rate = self.cfg.minimum_wage_month.at(month_start) * self.cfg.hours_share.at(month_start)
+        rate = self.plan.minimum_wage[month] * self.plan.hours_share[month]
         self.cost += cents(rate * self.area)
         self.area = 0.0
 
@@ -56,8 +54,8 @@ class LksAccount:
 
     def reassess(self) -> None:
         """Yearly loonwaarde reassessment; it may rise, never above the cap."""
-        rise = self.cfg.loonwaarde_rise_max.value
+        rise = self.plan.rise_max
         draws = self.rng.random(len(self.clients))
-        for cl, u in zip(self.clients.values(), draws):
-            cl.loonwaarde = min(self.cap, cl.loonwaarde + rise * u)
-        self.weight = sum(1.0 - c.loonwaarde for c in self.clients.values())  # no drift across years
+        for (client, loonwaarde), u in zip(list(self.clients.items()), draws):
+            self.clients[client] = min(self.cap, loonwaarde + rise * u)
+        self.weight = sum(1.0 - lw for lw in self.clients.values())  # no drift across years

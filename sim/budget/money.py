@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from sim.model.budget_plan import cents
 
-
-def cents(euros: float) -> int:
-    """Euros (float) to whole cents, rounding half away from zero."""
-    return int(round(euros * 100))
-
-
-def year_start(first_year: int, year: int) -> dt.date:
-    """1 January of simulated year ``year`` (0-based)."""
-    return dt.date(first_year + year, 1, 1)
+__all__ = ["Purse", "cents"]
 
 
 class Purse:

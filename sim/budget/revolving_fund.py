@@ -1,8 +1,8 @@
 """Revolverend Fonds: topped up from I-deel surpluses, pays short incentives in arrangement 1.
 
 The fund pays ``unit_cost`` per financed start while it has the money and the
-last settled I-deel year was not in deficit (002_6605c097c13c0fe9.txt:903);
-otherwise the start falls back on a Participatiebudget pot, or is refused.
+last settled I-deel year was not in deficit; otherwise the start falls back on
+a Participatiebudget pot, or is refused (docs/budgets.md).
 
 Savings are measured, not assumed. A client whose incentive the fund paid and
 who then leaves the incentive state through an ``exit_work`` transition at
@@ -16,26 +16,26 @@ from __future__ import annotations
 
 import math
 
-from sim.budget.money import Purse, cents
-from sim.model.budget import RevolvingFund
+from sim.budget.money import Purse
+from sim.model.budget_plan import FundPlan
 
 
 class FundAccount(Purse):
-    __slots__ = ("cfg", "topup", "financed", "savings", "savings_months", "clients")
+    __slots__ = ("plan", "topup", "financed", "savings", "savings_months", "clients")
 
-    def __init__(self, cfg: RevolvingFund):
+    def __init__(self, plan: FundPlan):
         super().__init__("revolving_fund")
-        self.cfg = cfg
-        self.balance = cents(cfg.opening_balance.value)
+        self.plan = plan
+        self.balance = plan.opening
         self.topup = self.financed = self.savings = 0
         self.savings_months = 0.0
         self.clients: dict[int, tuple[float, int]] = {}  # financed client -> (start time, state)
 
     def topup_for(self, result: int) -> int:
         """Cents moved from a surplus (``result > 0``) into the fund."""
-        amount = math.floor(result * self.cfg.topup_share.value)
-        if self.cfg.topup_cap is not None:
-            amount = min(amount, cents(self.cfg.topup_cap.value))
+        amount = math.floor(result * self.plan.topup_share)
+        if self.plan.topup_cap is not None:
+            amount = min(amount, self.plan.topup_cap)
         self.topup = amount
         self.balance += amount
         return amount

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
-from sim.engines.simpy_engine import Result, simulate
+from sim.engines.result import Result
+from sim.engines.simpy_engine import simulate
 from sim.model import Scenario, content_hash
 from sim.model.compiled import Compiled, compile_scenario
 

@@ -1,42 +1,46 @@
-"""The discrete-event engine: households as SimPy processes moving through a scenario's states.
+"""The reference engine: households as SimPy processes moving through a compiled model's states.
 
 Each household is one process. On entering a state it draws the time of its
 next event exactly from the piecewise-constant hazards (spell-duration bands
-and calendar-time levers are integrated in closed form), so nothing ticks.
-Werkmatcher slots and instrument places are SimPy priority resources; a
-client waiting for one keeps its (lower) unguided hazards and is woken when
-the slot or place comes free.
+and calendar-time levers are integrated in closed form, :mod:`sampling`), so
+nothing ticks. Werkmatcher slots and instrument places are counted pools with
+priority waiting lists (:mod:`slots`); a client waiting for one keeps its
+(lower) unguided hazards and is woken when the slot or place comes free.
+Money goes through the ledger's hooks (:mod:`sim.budget.ledger`).
+
+The engine reads only the :class:`~sim.model.compiled.Compiled` model.
 """
 
 from __future__ import annotations
 
-import itertools
+import gc
 import math
 import time
 from array import array
-from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from sim.engines.sampling import ClockSampler
+from sim.budget.ledger import Ledger
+from sim.engines import sampling
+from sim.engines.result import Result
 from sim.engines.slots import SlotPool
-from sim.model.compiled import ASSIGN, INTAKE, OUT, Compiled
-from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX, FLOWS, KIND_FLOW, Event
-from sim.model.streams import (
-    ARRIVALS,
-    INITIAL,
-    INITIAL_DURATION,
-    INTAKE0,
-    N_INTAKE,
-    WITHDRAW,
-    Streams,
+from sim.model.compiled import (
+    ASSIGN,
+    GUIDED,
+    INTAKE,
+    NO_TEAM,
+    OUT,
+    RULE_LEVEL,
+    RULE_NEW_SPELL,
+    UNGUIDED,
+    Compiled,
 )
+from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX, FLOWS, Event
+from sim.model.streams import N_INTAKE, N_SOJOURNS, Stream, Streams
 
 F_ENTRIES = FLOW_INDEX["entries"]
 F_INFLOW = FLOW_INDEX["inflow"]
-F_MOVEMENTS = FLOW_INDEX["movements"]
-F_TRANSFERS = FLOW_INDEX["transfers_out"]
 F_WITHDRAWN = FLOW_INDEX["withdrawn"]
 F_GWAIT = FLOW_INDEX["guidance_waits"]
 F_GSTART = FLOW_INDEX["guidance_starts"]
@@ -44,6 +48,8 @@ F_PWAIT = FLOW_INDEX["place_waits"]
 F_REFUSED = FLOW_INDEX["refused"]
 N_FLOWS = len(FLOWS)
 TIMER = "timer"  # the value a client's own timer rings its wake-up event with
+ARRIVAL_BATCH = 4096  # exponential inter-arrival draws taken from the inflow stream at a time
+GC_GEN0 = 50_000  # allocations between young-generation collections while a replication runs
 
 
 class WakeUp(simpy.Event):
@@ -64,43 +70,52 @@ class Client:
     def __init__(self, population: int, number: int, row: tuple[array, int]):
         self.population = population
         self.number = number
-        self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
-        self.row, self.base = row  # the client's uniforms are row[base : base + streams.WIDTH]
+        self.id = number if population == Stream.INITIAL else CLIENT_ID_ARRIVAL + number
+        self.row, self.base = row  # the client's uniforms are row[base : base + layout.width]
         self.n_sojourn = self.n_intake = 0
         self.overflow = None
+        self.state = None
         self.clocks = self.look_state = self.look_table = self.look_time = None
         self.slot = self.slot_team = None
         self.place = self.place_target = self.held_place = None
 
 
-@dataclass
-class Result:
-    """What one replication produces; arrays are indexed [month, state(, flow)]."""
+class HazardTables:
+    """The hazard table a client meets in a state: ``table[segment][band][transition]``.
 
-    replication: int
-    stock: np.ndarray  # end-of-month stock, int64 [month, state]
-    flows: np.ndarray  # int64 [month, state, flow]
-    person_months: np.ndarray  # time-integral of stock, float64 [month, state]
-    events_processed: int
-    clients: int
-    wall_seconds: float
-    events: list[Event] | None = None
-    budget: np.ndarray | None = None  # int64 cents and counts [year, column] (sim.budget.ledger)
+    Tables depend on the client only through its attribute profile and are built
+    once per (state, service mode, profile). An experiment gives some clients
+    tables of their own by passing a subclass (:mod:`sim.analysis.experiment.model`).
+    """
+
+    def __init__(self, compiled: Compiled):
+        self.c = compiled
+        self._cache: dict[tuple[int, int, int], list] = {}
+
+    def get(self, cl: Client, s: int, mode: int) -> list:
+        key = (s, mode, cl.profile)
+        table = self._cache.get(key)
+        if table is None:
+            table = self._cache[key] = self.c.hazard_table(s, mode, cl.profile).tolist()
+        return table
 
 
-class Model(ClockSampler):
-    """One replication of one scenario."""
+class Model:
+    """One replication of one compiled scenario."""
 
-    def __init__(self, compiled: Compiled, seed: int, replication: int, log_events: bool = False):
+    def __init__(self, compiled: Compiled, seed: int, replication: int, log_events: bool = False,
+                 tables: HazardTables | None = None):  # fmt: skip
         self.c = compiled
         self.env = simpy.Environment()
-        self.streams = Streams(seed, replication)
+        self.scheduled = 0  # timeouts and wake-ups the model asked SimPy for (a throughput figure)
+        self.streams = Streams(seed, replication, compiled.layout)
         self.replication = replication
+        self.tables = tables or HazardTables(compiled)
         self.states = compiled.states
         self.n_states = len(self.states)
         self.horizon = compiled.horizon
-        self.n_months = int(math.ceil(self.horizon))
-        self.cal_edges = compiled.calendar_edges
+        self.n_months = compiled.n_months
+        self.cal_edges = compiled.segments
         self.log: list[Event] | None = [] if log_events else None
         self.flows = [0] * (self.n_months * self.n_states * N_FLOWS)
         self.stock = [0] * self.n_states
@@ -109,31 +124,17 @@ class Model(ClockSampler):
         self.area_since = [0.0] * self.n_states
         self.person_months = np.zeros((self.n_months, self.n_states))
         self.clients = 0
-        self._tables: dict[tuple, list] = {}
-        self._own_tables = type(self).hazard_table is ClockSampler.hazard_table
-        self.teams = [SlotPool(self.env, slots[0]) for slots in compiled.team_slots]
-        self.places = {s: SlotPool(self.env, caps[0]) for s, caps in compiled.places.items()}
-        self._priorities = {
-            ("team", i): self._compile_rules(t.priority) for i, t in enumerate(compiled.teams)
-        } | {("place", s): self._compile_rules(self.states[s].priority) for s in self.places}
-        self._attr_cdfs = [  # per attribute: cumulative level shares
-            list(itertools.accumulate(compiled.scenario.attributes[name].levels.values.values()))
-            for name in compiled.attribute_names
-        ]
-        intake_rate = self.states[INTAKE].transitions[0].rate
-        self._intake_immediate = intake_rate == 0.0
-        cum, self._intake_cdf = 0.0, []
-        for s, share in compiled.intake_shares:
-            lo, hi = self.states[s].loonwaarde
-            self._intake_cdf.append((cum, cum + share, s, lo, hi))
-            cum += share
+        self.teams = [SlotPool(team.slots[0]) for team in compiled.teams]
+        self.places = {s: SlotPool(caps[0]) for s, caps in enumerate(compiled.places) if caps is not None}
+        layout = compiled.layout
+        self._clock0, self._k_max = layout.clock0, layout.k_max
+        self._intake0, self._initial_duration, self._withdraw = layout.intake0, layout.initial_duration, layout.withdraw
+        self._intake_immediate = compiled.intake.rate == 0.0
         # budget hooks: empty sets cost one falsy test per transition when there is no budget
         self.ledger = None
         self._costed = self._budget_keys = self._budget_states = frozenset()
-        if compiled.scenario.budget is not None:
-            from sim.budget.ledger import Ledger
-
-            self.ledger = Ledger(self)
+        if compiled.budget is not None:
+            self.ledger = Ledger(compiled.budget, seed, replication, log=log_events)
             self._costed, self._budget_keys, self._budget_states = self.ledger.costed, self.ledger.keys, self.ledger.states
         # what the event loop needs of each state and transition, looked up once
         self._team_of = [st.team for st in self.states]
@@ -143,11 +144,13 @@ class Model(ClockSampler):
         ]
         self._on_caseload = [st.on_caseload for st in self.states]
         self._has_places = [st.has_places for st in self.states]
-        self._steps = [[self._step(s, k, tr) for k, tr in enumerate(st.transitions)] for s, st in enumerate(self.states)]
-
-    def _step(self, s: int, k: int, tr) -> tuple:
-        """(destination, flow counters of the origin, starts a new spell, costed, budget-tracked)."""
-        return (tr.to, _flow_plan(s, tr), tr.kind == "reinflow", (s, k) in self._costed, (s, k) in self._budget_keys)
+        self._steps = [  # (destination, flow counters of the origin, new spell, costed, budget-tracked)
+            [(tr.to, tr.flows, tr.new_spell, (s, k) in self._costed, (s, k) in self._budget_keys)
+             for k, tr in enumerate(st.transitions)]
+            for s, st in enumerate(self.states)
+        ]  # fmt: skip
+        self._rules = {("team", i): t.priority for i, t in enumerate(compiled.teams)}
+        self._rules |= {("place", s): self.states[s].priority for s in self.places}
 
     # -- running -----------------------------------------------------------------
     def run(self) -> Result:
@@ -166,7 +169,7 @@ class Model(ClockSampler):
             stock=self.stock_history,
             flows=flows,
             person_months=self.person_months,
-            events_processed=next(env._eid),  # SimPy numbers every scheduled event
+            events_processed=self.scheduled,
             clients=self.clients,
             wall_seconds=time.perf_counter() - started,
             events=self.log,
@@ -186,22 +189,22 @@ class Model(ClockSampler):
             self.area[s] = 0.0
         self.stock_history[month] = self.stock
         if self.ledger is not None:
-            self.ledger.close_month(month, at)
+            self.ledger.close_month(month, at, self.person_months[month])
 
     def _capacity_changes(self):
         c = self.c
         for j in range(1, len(self.cal_edges)):
             yield self.env.timeout(self.cal_edges[j] - self.env.now)
-            for pool, caps in zip(self.teams, c.team_slots):
-                pool.set_capacity(caps[j])
+            for pool, team in zip(self.teams, c.teams):
+                self._granted(pool.set_capacity(team.slots[j]))
             for s, pool in self.places.items():
-                pool.set_capacity(c.places[s][j])
+                self._granted(pool.set_capacity(c.places[s][j]))
 
     # -- population --------------------------------------------------------------
     def _new_client(self, population: int, number: int) -> Client:
         cl = Client(population, number, self.streams.client_row(population, number))
-        cl.profile = self.streams.profile(population, number, self._attr_cdfs)
-        cl.levels = self.c.profiles[cl.profile]
+        cl.profile = self.streams.profile(population, number, self.c.attributes.cdfs)
+        cl.levels = self.c.attributes.profiles[cl.profile]
         self.clients += 1
         return cl
 
@@ -209,27 +212,27 @@ class Model(ClockSampler):
         number = 0
         for s, st in enumerate(self.states):
             for _ in range(st.initial):
-                cl = self._new_client(INITIAL, number)
+                cl = self._new_client(Stream.INITIAL, number)
                 number += 1
                 lo, hi = st.loonwaarde
-                cl.loonwaarde = lo + (hi - lo) * cl.row[cl.base + INTAKE0]
+                cl.loonwaarde = lo + (hi - lo) * cl.row[cl.base + self._intake0]
                 cl.n_intake = 1
-                cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[cl.base + INITIAL_DURATION])
+                cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[cl.base + self._initial_duration])
                 cl.state = s
                 self._add_stock(s, 1)
                 if s in self._budget_states:
-                    self.ledger.on_move(cl, None, s)
+                    self.ledger.on_move(0.0, cl.id, cl.loonwaarde, None, s)
                 self.env.process(self._life(cl))
 
     def _arrivals(self):
         env = self.env
         gen = self.streams.inflow()
-        segments = self.c.inflow_segments
-        exps = gen.standard_exponential(4096).tolist()
+        segments = self.c.inflow
+        exps = gen.standard_exponential(ARRIVAL_BATCH).tolist()
         seg, number, t = 0, 0, 0.0
         while True:
             if not exps:
-                exps = gen.standard_exponential(4096).tolist()
+                exps = gen.standard_exponential(ARRIVAL_BATCH).tolist()
             need = exps.pop()
             while True:  # invert the cumulative inflow rate
                 start, rate = segments[seg]
@@ -242,8 +245,9 @@ class Model(ClockSampler):
                 seg += 1
                 if seg >= len(segments):
                     return
-            yield env.timeout(t - env._now)
-            cl = self._new_client(ARRIVALS, number)
+            self.scheduled += 1
+            yield env.timeout(t - env.now)
+            cl = self._new_client(Stream.ARRIVALS, number)
             number += 1
             env.process(self._life(cl, arriving=True))
 
@@ -251,35 +255,36 @@ class Model(ClockSampler):
     def _life(self, cl: Client, arriving: bool = False):
         env = self.env
         if arriving:  # the youth search period, then the intake
-            sp = self.c.search_period
-            if sp is not None and cl.levels[sp[0]] == sp[1]:
-                if cl.row[cl.base + WITHDRAW] < sp[3]:
+            sp = self.c.intake.search
+            if sp is not None and cl.levels[sp.attribute] == sp.level:
+                if cl.row[cl.base + self._withdraw] < sp.withdraw_share:
                     self._count(INTAKE, F_WITHDRAWN)
                     self._record(cl, INTAKE, "", "withdrawn", "arrival", "")
                     return
-                yield env.timeout(sp[2])
-            cl.spell_start = env._now
+                yield env.timeout(sp.months)
+            cl.spell_start = env.now
             self._enter_intake(cl)
         team_of = self._team_of
         while cl.state is not None:
             s = cl.state
             team = team_of[s]
-            guided = None
-            if team is not None:
+            mode = NO_TEAM
+            if team >= 0:
                 if cl.slot is None:
                     self._request_slot(cl, team)
-                guided = cl.slot.granted
-            waiting = guided is False or cl.place is not None
-            nxt = self._next_event(cl, s, guided, waiting)
+                mode = GUIDED if cl.slot.granted else UNGUIDED
+            waiting = mode == UNGUIDED or cl.place is not None
+            nxt = self._next_event(cl, s, mode, waiting)
             if waiting:
                 # one wake-up event, rung by the timer or by the pool granting a slot or place
                 wake = WakeUp(env)
-                if guided is False:
+                if mode == UNGUIDED:
                     cl.slot.event = wake
                 if cl.place is not None:
                     cl.place.event = wake
                 if nxt is not None:
-                    env.timeout(nxt[0] - env._now, TIMER).callbacks.append(wake.trigger_once)
+                    env.timeout(nxt[0] - env.now, TIMER).callbacks.append(wake.trigger_once)
+                self.scheduled += 1
                 if (yield wake) is not TIMER:
                     if cl.place is not None and cl.place.granted:
                         self._take_place(cl)
@@ -290,8 +295,41 @@ class Model(ClockSampler):
             elif nxt is None:
                 return
             else:
-                yield env.timeout(nxt[0] - env._now)
+                self.scheduled += 1
+                yield env.timeout(nxt[0] - env.now)
             self._fire(cl, s, nxt[1])
+
+    def _next_event(self, cl: Client, s: int, mode: int, waiting: bool) -> tuple[float, int] | None:
+        """(time, transition) of the client's next event before the horizon, or None.
+
+        Competing risks (:mod:`sampling`). A client woken early (a slot or place came free)
+        keeps its clocks, less the hazard integrated since it last looked.
+        """
+        table = self.tables.get(cl, s, mode)
+        if cl.place is not None:  # the transition waiting for a place cannot fire again
+            table = sampling.without(table, cl.place_target)
+        now = self.env.now
+        n, edges, constant = self._shape[s]
+        clocks = cl.clocks
+        if clocks is None or cl.look_state != s:
+            i = cl.n_sojourn
+            cl.n_sojourn = i + 1
+            if i < N_SOJOURNS and n <= self._k_max:
+                first = cl.base + self._clock0 + i * self._k_max
+                clocks = cl.row[first : first + n]
+            else:
+                rnd = self._overflow(cl)
+                clocks = [rnd.expovariate(1.0) for _ in range(n)]
+        else:
+            sampling.wind_down(cl.look_table, clocks, cl.look_time, now, cl.spell_start, self.cal_edges, edges)
+        if waiting:  # only a waiting client can be woken before one of its clocks rings
+            cl.clocks, cl.look_state, cl.look_table, cl.look_time = clocks, s, table, now
+        if constant:
+            return sampling.ring_constant(table[0][0], clocks, now, self.horizon)
+        # wound down in ring(); a waiting client's clocks were just stored on it and must stay as they are
+        return sampling.ring(
+            table, list(clocks) if waiting else clocks, now, cl.spell_start, self.cal_edges, edges, self.horizon
+        )
 
     def _fire(self, cl: Client, s: int, k: int) -> None:
         cl.clocks = None  # an event happened: the next sojourn draws fresh clocks
@@ -321,7 +359,7 @@ class Model(ClockSampler):
         s = cl.state
         to, _, _, costed, _ = self._steps[s][k]
         if costed and not self.ledger.affordable(s, k):
-            self.places[to].release(request)  # the money ran out while the client waited
+            self._granted(self.places[to].release(request))  # the money ran out while the client waited
             self._refuse(cl, s, k)
             return
         self._complete(cl, s, k, to)
@@ -330,13 +368,13 @@ class Model(ClockSampler):
     def _refuse(self, cl: Client, s: int, k: int) -> None:
         """No budget can pay this start: the client stays where it is."""
         self._count(s, F_REFUSED)
-        self.ledger.refused(s, k)
+        self.ledger.refused(self.env.now, s, k)
         self._record(cl, s, "", self.states[s].transitions[k].name, "refused", "")
 
     def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
         """Transition ``k`` out of ``s`` happens now: count it, pay for it, move the client."""
         _, plan, new_spell, _, budgeted = self._steps[s][k]
-        now = self.env._now
+        now = self.env.now
         month = int(now)
         counted = month < self.n_months
         flows = self.flows
@@ -345,7 +383,7 @@ class Model(ClockSampler):
             for f in plan:
                 flows[base + f] += 1
         if budgeted:
-            self.ledger.on_transition(cl, s, k, to)
+            self.ledger.on_transition(now, cl.id, cl.profile, s, k, to)
         if self.log is not None:
             tr = self.states[s].transitions[k]
             self._record(cl, s, "out" if to == OUT else self.states[to].name, tr.name, tr.kind, tr.movement or "")
@@ -353,20 +391,20 @@ class Model(ClockSampler):
             return
         # leave s: give back what the client held there
         if cl.held_place is not None:
-            self.places[s].release(cl.held_place)
+            self._granted(self.places[s].release(cl.held_place))
             cl.held_place = None
         if cl.place is not None:  # leaving while waiting for a place elsewhere
             self.places[self.states[s].transitions[cl.place_target].to].release(cl.place)
             cl.place = cl.place_target = None
         if cl.slot is not None and (to < 0 or self._team_of[to] != cl.slot_team):
-            self.teams[cl.slot_team].release(cl.slot)
+            self._granted(self.teams[cl.slot_team].release(cl.slot))
             cl.slot = cl.slot_team = None
         stock, area, since = self.stock, self.area, self.area_since  # _add_stock(s, -1), inlined
         area[s] += stock[s] * (now - since[s])
         since[s] = now
         stock[s] -= 1
         if self._budget_states and (s in self._budget_states or to in self._budget_states):
-            self.ledger.on_move(cl, s, to)
+            self.ledger.on_move(now, cl.id, cl.loonwaarde, s, to)
         if to == OUT:
             cl.state = None
             return
@@ -398,13 +436,14 @@ class Model(ClockSampler):
     def _assign(self, cl: Client) -> int:
         """Arrangement by loonwaarde: one uniform picks the band and the value within it."""
         if cl.n_intake < N_INTAKE:
-            u = cl.row[cl.base + INTAKE0 + cl.n_intake]
+            u = cl.row[cl.base + self._intake0 + cl.n_intake]
         else:
             u = self._overflow(cl).random()  # noqa: S311 (simulation, not cryptography)
         cl.n_intake += 1
-        for lower, upper, s, lo, hi in self._intake_cdf:
+        for lower, upper, s, lo, hi in self.c.intake.bins:
             if u < upper:
                 break
+        # a bin of zero width is never picked (u < upper fails first), so the guard only averts 0/0
         cl.loonwaarde = lo + (hi - lo) * min(1.0, (u - lower) / max(upper - lower, 1e-300))
         return s
 
@@ -421,29 +460,23 @@ class Model(ClockSampler):
             if self.log is not None:
                 self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
 
-    def _compile_rules(self, rules) -> list[tuple]:
-        names = self.c.attribute_names
-        out = []
-        for rule in rules:
-            if rule.attribute is not None:
-                out.append(("attr", names.index(rule.attribute), rule.equals))
-            elif rule.spell_months_below is not None:
-                out.append(("new", rule.spell_months_below, None))
-            else:
-                out.append(("loonwaarde", rule.loonwaarde_at_least, None))
-        return out
+    def _granted(self, tickets) -> None:
+        """Wake the clients whose waiting-list tickets a pool just granted."""
+        for ticket in tickets:
+            if ticket.event is not None and not ticket.event.triggered:
+                ticket.event.succeed(ticket)
 
     def _priority(self, cl: Client, key: tuple) -> int:
         """Lexicographic priority: rule i outweighs all later rules together (lower is served first)."""
-        rules = self._priorities[key]
+        rules = self._rules[key]
         score = 0
-        for i, (what, a, b) in enumerate(rules):
-            if what == "attr":
-                hit = cl.levels[a] == b
-            elif what == "new":
-                hit = self.env.now - cl.spell_start < a
+        for i, rule in enumerate(rules):
+            if rule.kind == RULE_LEVEL:
+                hit = cl.levels[rule.attribute] == rule.level
+            elif rule.kind == RULE_NEW_SPELL:
+                hit = self.env.now - cl.spell_start < rule.threshold
             else:
-                hit = cl.loonwaarde >= a
+                hit = cl.loonwaarde >= rule.threshold
             if hit:
                 score += 1 << (len(rules) - 1 - i)
         return -score
@@ -455,33 +488,40 @@ class Model(ClockSampler):
 
     # -- bookkeeping ---------------------------------------------------------------
     def _add_stock(self, s: int, delta: int) -> None:
-        now = self.env._now
+        now = self.env.now
         self.area[s] += self.stock[s] * (now - self.area_since[s])
         self.area_since[s] = now
         self.stock[s] += delta
 
     def _count(self, s: int, flow: int) -> None:
-        month = int(self.env._now)
+        month = int(self.env.now)
         if month < self.n_months:
             self.flows[(month * self.n_states + s) * N_FLOWS + flow] += 1
 
     def _record(self, cl: Client, s: int, to: str, transition: str, kind: str, movement: str) -> None:
         if self.log is not None:
-            self.log.append(Event(self.env._now, cl.id, self.states[s].name, to, transition, kind, movement))
-
-
-def _flow_plan(s: int, tr) -> tuple[int, ...]:
-    """Which counters of the origin state a transition increments."""
-    plan = []
-    if tr.kind in KIND_FLOW:
-        plan.append(FLOW_INDEX[KIND_FLOW[tr.kind]])
-    elif tr.kind == "transfer" and tr.to != s and s != INTAKE:
-        plan.append(F_TRANSFERS)
-    if tr.movement is not None:
-        plan += [F_MOVEMENTS, FLOW_INDEX[tr.movement]]
-    return tuple(plan)
+            self.log.append(Event(self.env.now, cl.id, self.states[s].name, to, transition, kind, movement))
 
 
 def simulate(compiled: Compiled, seed: int, replication: int = 0, log_events: bool = False) -> Result:
-    """Run one replication."""
-    return Model(compiled, seed, replication, log_events).run()
+    """Run one replication with the SimPy engine.
+
+    The objects made while setting up are frozen out of the garbage collector's
+    reach, and young-generation collections are made rarer while the replication
+    runs: a run allocates hundreds of thousands of short-lived events and most of
+    the collector's work would be re-scanning long-lived households.
+    """
+    return run_model(Model(compiled, seed, replication, log_events))
+
+
+def run_model(model: Model) -> Result:
+    """Run a prepared :class:`Model` with the garbage-collector settings of :func:`simulate`."""
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0, *threshold[1:])
+    try:
+        return model.run()
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()

@@ -4,7 +4,8 @@ SimPy's ``PriorityResource`` re-sorts its whole queue on every request and
 removes users from a list, which is quadratic at municipal scale (thousands of
 clients per team). This keeps its semantics (lower priority value first, then
 first come first served) on a heap with lazy cancellation, and hands out a
-free slot without scheduling any event.
+free slot without scheduling any event. The pool knows nothing of SimPy: it
+returns the tickets it grants, and the engine wakes their clients.
 """
 
 from __future__ import annotations
@@ -12,24 +13,21 @@ from __future__ import annotations
 import heapq
 import itertools
 
-import simpy
-
 
 class Ticket:
-    """A client's claim on a slot: granted at once, or later, when ``event`` (set by the
-    waiting client) is triggered."""
+    """A client's claim on a slot: granted at once, or later (the engine then triggers ``event``,
+    which the waiting client set)."""
 
     __slots__ = ("granted", "cancelled", "event")
 
     def __init__(self):
         self.granted = False
         self.cancelled = False
-        self.event: simpy.Event | None = None
+        self.event = None
 
 
 class SlotPool:
-    def __init__(self, env: simpy.Environment, capacity: int):
-        self.env = env
+    def __init__(self, capacity: int):
         self.capacity = capacity
         self.in_use = 0
         self.waiting = 0
@@ -50,23 +48,25 @@ class SlotPool:
             self.waiting += 1
         return ticket
 
-    def release(self, ticket: Ticket) -> None:
-        """Give back a granted slot, or leave the waiting list."""
+    def release(self, ticket: Ticket) -> list[Ticket]:
+        """Give back a granted slot (returns the tickets granted in its place), or leave the waiting list."""
         if ticket.granted:
             ticket.granted = False
             self.in_use -= 1
-            self._grant()
-        elif not ticket.cancelled:
+            return self._grant()
+        if not ticket.cancelled:
             ticket.cancelled = True
             self.waiting -= 1
+        return []
 
-    def set_capacity(self, capacity: int) -> None:
-        """FTE and places follow levers; clients already served keep their slot."""
+    def set_capacity(self, capacity: int) -> list[Ticket]:
+        """FTE and places follow levers; clients already served keep their slot. Returns the tickets granted."""
         self.capacity = capacity
-        self._grant()
+        return self._grant()
 
-    def _grant(self) -> None:
+    def _grant(self) -> list[Ticket]:
         queue = self._queue
+        granted = []
         while self.in_use < self.capacity and queue:
             _, _, ticket = heapq.heappop(queue)
             if ticket.cancelled:
@@ -74,5 +74,5 @@ class SlotPool:
             self.waiting -= 1
             self.in_use += 1
             ticket.granted = True
-            if ticket.event is not None and not ticket.event.triggered:
-                ticket.event.succeed(ticket)
+            granted.append(ticket)
+        return granted

@@ -102,17 +102,17 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
         "version": __version__,
         "python": platform.python_version(),
     }
-    write_outputs(compiled, folder, settings.replications, manifest, started)
+    write_outputs(scenario, compiled, folder, settings.replications, manifest, started)
     return out
 
 
-def write_outputs(compiled: Compiled, folder: WorkFolder, replications: int, manifest: dict, started: float) -> None:
+def write_outputs(scenario: Scenario, compiled: Compiled, folder: WorkFolder, replications: int, manifest: dict, started: float) -> None:
     """Build the tables and charts from the saved replications; move them in, manifest last."""
     out = folder.root
     (out / COMPLETE).unlink(missing_ok=True)  # the folder is incomplete until the new manifest lands
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}outputs-", dir=out))
     try:
-        totals = _write_tables(compiled, folder, replications, tmp)
+        totals = _write_tables(scenario, compiled, folder, replications, tmp)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         for name in sorted(p.name for p in tmp.iterdir()):
             target = out / name
@@ -131,9 +131,8 @@ def write_outputs(compiled: Compiled, folder: WorkFolder, replications: int, man
     tmp_manifest.replace(out / COMPLETE)
 
 
-def _write_tables(compiled: Compiled, folder: WorkFolder, replications: int, tmp: Path) -> dict:
+def _write_tables(scenario: Scenario, compiled: Compiled, folder: WorkFolder, replications: int, tmp: Path) -> dict:
     """Write every table and chart into ``tmp``, reading one saved replication at a time."""
-    scenario = compiled.scenario
     on = [i for i, s in enumerate(compiled.states) if s.on_caseload]
     annual_parts, stocks = [], []
     events = clients = 0

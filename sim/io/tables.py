@@ -7,7 +7,6 @@ or failed run never leaves a half-written result behind.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -19,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.budget.ledger import annual_budget_row, deficit_probability
-from sim.engines.simpy_engine import Result
+from sim.engines.result import Result
+from sim.model.budget_plan import is_count
 from sim.model.compiled import Compiled
 from sim.model.records import FLOWS
 
@@ -32,11 +31,8 @@ QUANTILES = {"p5": 0.05, "p50": 0.50, "p95": 0.95}
 
 
 def month_labels(compiled: Compiled) -> list[str]:
-    start = compiled.scenario.start
-    return [
-        dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 1).strftime("%Y-%m")
-        for m in range(int(np.ceil(compiled.horizon)))
-    ]
+    """``YYYY-MM`` of every simulated month."""
+    return list(compiled.calendar.labels)
 
 
 def monthly_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
@@ -67,25 +63,51 @@ def monthly_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
 def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
     """One row per replication and calendar year."""
     on = np.array([s.on_caseload for s in compiled.states])
-    first_year = compiled.scenario.start.year
     rows = []
     for res in results:
-        n_months = res.stock.shape[0]
-        for y in range(n_months // 12):
-            months = slice(12 * y, 12 * y + 12)
+        for year, months in compiled.calendar.whole_years():
             flows = res.flows[months].sum(axis=(0, 1))
+            last = months.stop - 1
             row = {
                 "replication": res.replication,
-                "year": first_year + y,
-                "caseload_end": int(res.stock[12 * y + 11][on].sum()),
+                "year": year,
+                "caseload_end": int(res.stock[last][on].sum()),
                 "caseload_mean": round(float(res.person_months[months][:, on].sum()) / 12, 6),
             }
             row |= {name: int(flows[FLOWS.index(name)]) for name in ANNUAL_FLOWS}
             for s, st in enumerate(compiled.states):
-                row[f"stock_{st.name}"] = int(res.stock[12 * y + 11, s])
+                row[f"stock_{st.name}"] = int(res.stock[last, s])
             if res.budget is not None:  # money columns (docs/budgets.md)
-                row |= annual_budget_row(compiled.scenario.budget, res.budget[y])
+                row |= annual_budget_row(compiled, res.budget[compiled.calendar.years.index(year)])
             rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def annual_budget_row(compiled: Compiled, values: np.ndarray) -> dict[str, float | int]:
+    """One replication-year of the ledger table for ``annual.csv``: euros (2 decimals) and counts."""
+    return {
+        name: int(v) if is_count(name) else round(int(v) / 100, 2)
+        for name, v in zip(compiled.budget.columns, values.tolist())
+    }
+
+
+def deficit_probability(annual: pd.DataFrame) -> pd.DataFrame:
+    """``p_i_deel_deficit`` per year for ``summary.csv``.
+
+    ``mean`` is the share of replications with a negative I-deel result, ``sd`` its
+    binomial standard error, ``p5``/``p95`` a 90% Wilson interval and ``p50`` the share itself.
+    """
+    z = 1.6448536269514722  # two-sided 90%
+    rows = []
+    for year, group in annual.groupby("year", sort=True):
+        n = len(group)
+        p = float((group["i_deel_result"] < 0).mean())
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        rows.append({
+            "metric": "p_i_deel_deficit", "year": year, "mean": p, "sd": float(np.sqrt(p * (1 - p) / n)),
+            "p5": max(0.0, centre - half), "p50": p, "p95": min(1.0, centre + half), "n": n,
+        })  # fmt: skip
     return pd.DataFrame(rows)
 
 

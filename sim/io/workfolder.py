@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engines.simpy_engine import Result
+from sim.engines.result import Result
 
 IDENTITY = "run.json"
 COMPLETE = "manifest.json"  # written last: its presence marks a finished run

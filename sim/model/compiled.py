@@ -1,305 +1,448 @@
-"""A scenario compiled to index tables: the single place where effective rates are computed.
+"""A scenario compiled to plain, immutable data: the complete description every engine executes.
 
-The DES engine and the analytic Markov model both read hazards from here, so
-they cannot disagree about what a scenario means. Time is in months since the
-scenario start. A hazard of transition ``k`` out of state ``s`` is
+Nothing downstream reads the scenario itself: engines, the ledger and the
+analyses read a :class:`Compiled`. Time is in months since the scenario start.
+The hazard of transition ``k`` out of state ``s`` for a household with
+attribute profile ``p`` in service mode ``g`` (no team, guided, waiting for a
+werkmatcher), calendar segment ``j`` and spell-duration band ``b`` is
 
-    h = rate_k * band_k(spell duration) * attr_k(profile) * lever_k(t) * service_k(guided, t)
+    h = rate_k * band_k(b) * lever_k(j) * attr_k(p) * service_k(g, j)
 
-where every factor is piecewise constant: ``band`` in spell duration, ``lever``
-and ``service`` in calendar time (segments between lever dates).
+with every factor piecewise constant. :meth:`Compiled.hazard_table` multiplies
+them in exactly this order, so every engine sees bit-identical hazards.
 """
 
 from __future__ import annotations
 
 import bisect
-import datetime as dt
+import dataclasses
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
-from sim.model.schema import DatedValues, PriorityRule, Scenario
+import numpy as np
 
-INTAKE = 0  # index of the intake pseudo-state
-OUT = -1  # leaves the model for good
-ASSIGN = -2  # the intake's routing by loonwaarde draw
+from sim.model.budget_plan import BudgetPlan, compile_budget
+from sim.model.calendar import Calendar
+from sim.model.records import FLOW_INDEX, KIND_FLOW
+from sim.model.schema import PriorityRule, Scenario
+from sim.model.streams import Layout
+from sim.model.values import DatedValues
+
+INTAKE = 0  # index of the intake pseudo-state: every spell starts there
+OUT = -1  # destination: leaves the model for good
+ASSIGN = -2  # destination of the intake's transition: an arrangement drawn from loonwaarde
 INTAKE_ASSIGN = "assign"
 
+# service modes: how a household in a state is served by its werkmatcher team
+NO_TEAM, GUIDED, UNGUIDED = 0, 1, 2
 
-@dataclass(frozen=True)
-class Transition:
+# priority rule kinds (waiting lists)
+RULE_LEVEL, RULE_NEW_SPELL, RULE_LOONWAARDE = 0, 1, 2
+
+# A team's caseload norm is divided by; a norm is validated > 0, this only guards a lever taking it to 0.
+MIN_NORM = 1e-12
+# FTE x norm is floored to whole slots; 1e-9 absorbs the binary error of e.g. 12.3 x 100 = 1229.999...
+SLOT_EPS = 1e-9
+
+
+class Transition(NamedTuple):
     name: str
-    to: int
-    kind: str
+    to: int  # state index, OUT or ASSIGN
+    kind: str  # exit_work, exit_other, transfer, dropout, movement, reinflow, leave
     movement: str | None
     rate: float
     band_edges: tuple[float, ...]
     band_multipliers: tuple[float, ...]
-    attr_multipliers: dict[str, float]
     elasticity: float
     requires_guidance: bool
-    lever_key: str
-
-    def band_multiplier(self, duration: float) -> float:
-        return self.band_multipliers[bisect.bisect_right(self.band_edges, duration)]
+    flows: tuple[int, ...]  # counters of the origin state it increments (records.FLOWS indices)
+    new_spell: bool  # a re-inflow: the household starts a new spell
 
 
-@dataclass(frozen=True)
-class StateInfo:
+class Rule(NamedTuple):
+    """One waiting-list priority criterion; earlier rules outweigh all later ones together."""
+
+    name: str
+    kind: int  # RULE_LEVEL, RULE_NEW_SPELL or RULE_LOONWAARDE
+    attribute: int  # RULE_LEVEL: attribute index
+    level: int  # RULE_LEVEL: level index
+    threshold: float  # RULE_NEW_SPELL: months; RULE_LOONWAARDE: loonwaarde
+
+
+class State(NamedTuple):
     name: str
     label: str
     on_caseload: bool
     benefit_share: float
-    transitions: tuple[Transition, ...]
-    team: int | None  # werkmatcher team index
+    team: int  # werkmatcher team index, -1 for none
     has_places: bool
     loonwaarde: tuple[float, float]
     initial: int
-    initial_duration: float
+    initial_duration: float  # mean spell duration of the initial households (exponential)
     duration_edges: tuple[float, ...]  # union of the transitions' band edges
-    priority: tuple[PriorityRule, ...]
+    transitions: tuple[Transition, ...]
+    priority: tuple[Rule, ...]
 
 
-@dataclass(frozen=True)
-class TeamInfo:
+class Team(NamedTuple):
     name: str
+    label: str
     states: tuple[int, ...]
-    priority: tuple[PriorityRule, ...]
+    slots: tuple[int, ...]  # per calendar segment: floor(FTE x caseload norm)
+    fte: tuple[float, ...]  # per calendar segment
+    contacts: tuple[float, ...]  # guided contacts per client-month, per calendar segment
+    reference: float  # contacts per client-month at which the base rates hold
+    unguided: float  # contacts per client-month while waiting for a werkmatcher
+    priority: tuple[Rule, ...]
 
 
-@dataclass
+class SearchPeriod(NamedTuple):
+    attribute: int
+    level: int
+    months: float
+    withdraw_share: float
+
+
+class Intake(NamedTuple):
+    rate: float  # 1 / mean intake duration; 0 means immediate assignment
+    bins: tuple[tuple[float, float, int, float, float], ...]  # (cdf low, cdf high, state, loonwaarde low, high)
+    search: SearchPeriod | None
+
+
+class Attributes(NamedTuple):
+    names: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
+    cdfs: tuple[tuple[float, ...], ...]  # cumulative level shares, per attribute
+    profiles: tuple[tuple[int, ...], ...]  # level index per attribute, in itertools.product order
+    shares: tuple[float, ...]  # population share of each profile
+
+
+@dataclass(frozen=True, eq=False)
 class Compiled:
-    scenario: Scenario
-    states: list[StateInfo]
-    teams: list[TeamInfo]
-    profiles: list[tuple[str, ...]]  # one level per attribute, in attribute order
-    profile_shares: list[float]
-    attribute_names: list[str]
-    calendar_edges: list[float]  # segment j is [edges[j], edges[j+1]); last runs to +inf
-    team_slots: list[list[int]]  # [team][segment]
-    team_contacts: list[list[float]]  # guided contacts per client-month [team][segment]
-    places: dict[int, list[int]]  # state -> capacity per segment
-    intake_shares: list[tuple[int, float]]
-    inflow_segments: list[tuple[float, float]]  # (start, rate per month), covering [0, horizon)
-    search_period: tuple[int, str, float, float] | None  # (attribute idx, level, months, withdraw)
-    _lever_cache: dict = field(default_factory=dict)
+    """Everything an engine needs, as plain tuples and read-only arrays.
+
+    Attributes:
+        base: per state, ``[segment, band, transition]``: rate x band multiplier x lever factor.
+        attribute_factors: per state and attribute, ``[level, transition]`` multipliers.
+        service: per state, ``[segment, mode, transition]`` contact-intensity factors
+            (mode NO_TEAM, GUIDED, UNGUIDED).
+    """
+
+    name: str
+    calendar: Calendar
+    horizon: float
+    states: tuple[State, ...]
+    teams: tuple[Team, ...]
+    attributes: Attributes
+    segments: tuple[float, ...]  # calendar segment j is [segments[j], segments[j+1]); the last runs on
+    places: tuple[tuple[int, ...] | None, ...]  # per state: capacity per segment, None without places
+    intake: Intake
+    inflow: tuple[tuple[float, float], ...]  # (start, applications per month), covering [0, horizon)
+    base: tuple[np.ndarray, ...]
+    attribute_factors: tuple[tuple[np.ndarray, ...], ...]
+    service: tuple[np.ndarray, ...]
+    budget: BudgetPlan | None
+    layout: Layout
 
     @property
-    def horizon(self) -> float:
-        return self.scenario.horizon
+    def n_months(self) -> int:
+        return self.calendar.n_months
 
     def index(self, name: str) -> int:
-        return next(i for i, st in enumerate(self.states) if st.name == name)
+        for i, st in enumerate(self.states):
+            if st.name == name:
+                return i
+        raise KeyError(name)
 
     def segment(self, t: float) -> int:
-        return bisect.bisect_right(self.calendar_edges, t) - 1
+        """The calendar segment holding month-time ``t``."""
+        return bisect.bisect_right(self.segments, t) - 1
 
-    def segment_rates(self, s: int, guided: bool | None, j: int, profile: int) -> list[list[float]]:
-        """Hazards of state ``s`` in calendar segment ``j``: one row per duration band."""
+    def hazard_table(self, s: int, mode: int, profile: int) -> np.ndarray:
+        """Hazards of state ``s``: ``[segment, duration band, transition]``, factors multiplied in the
+        order of the module docstring."""
+        table = self.base[s]
+        for a, level in enumerate(self.attributes.profiles[profile]):
+            table = table * self.attribute_factors[s][a][level]
+        return table * self.service[s][:, mode][:, None, :]
+
+    def hazard_table_at(self, s: int, profile: int, contacts: float) -> np.ndarray:
+        """As :meth:`hazard_table` for a household whose contact intensity is ``contacts`` a month
+        throughout (e.g. a trial arm with its own case managers)."""
         st = self.states[s]
-        levels = self.profiles[profile]
-        attr_keys = [f"{a}.{lvl}" for a, lvl in zip(self.attribute_names, levels)]
-        rows = []
-        bounds = (0.0, *st.duration_edges)
-        for lower in bounds:
-            row = []
-            for tr in st.transitions:
-                h = tr.rate * tr.band_multiplier(lower) * self._lever(tr.lever_key, j)
-                for key in attr_keys:
-                    h *= tr.attr_multipliers.get(key, 1.0)
-                h *= self._service(st, tr, guided, j)
-                row.append(h)
-            rows.append(row)
-        return rows
+        table = self.hazard_table(s, NO_TEAM, profile)
+        if st.team < 0:
+            return table
+        reference = self.teams[st.team].reference
+        factors = np.array([(contacts / reference) ** tr.elasticity for tr in st.transitions])
+        return table * factors
 
-    def _service(self, st: StateInfo, tr: Transition, guided: bool | None, j: int) -> float:
-        """The contact-intensity response: (contacts / reference) ** elasticity."""
-        if st.team is None or guided is None:
-            return 1.0
-        team = self.scenario.werkmatchers[self.teams[st.team].name]
-        if guided:
-            contacts = self.team_contacts[st.team][j]
-        elif tr.requires_guidance:
-            return 0.0
-        else:
-            contacts = team.unguided_contacts_per_client_month.value
-        if tr.elasticity == 0.0:
-            return 1.0
-        return (contacts / team.reference_contacts_per_client_month.value) ** tr.elasticity
-
-    def _lever(self, key: str, j: int) -> float:
-        cached = self._lever_cache.get((key, j))
-        if cached is None:
-            cached = self._lever_cache[(key, j)] = path_value(self.scenario, key, 1.0, self.calendar_edges[j])
-        return cached
+    def state_names(self) -> list[str]:
+        return [st.name for st in self.states]
 
 
-def compile_scenario(scenario: Scenario) -> Compiled:
-    attr_names = list(scenario.attributes)
-    levels = [list(scenario.attributes[a].levels.values.items()) for a in attr_names]
-    profiles, shares = [], []
-    for combo in itertools.product(*levels) if levels else [()]:
-        profiles.append(tuple(lvl for lvl, _ in combo))
-        shares.append(math.prod(share for _, share in combo))
-
-    team_names = list(scenario.werkmatchers)
-    team_of = {st: i for i, t in enumerate(team_names) for st in scenario.werkmatchers[t].states}
+def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Compiled:
+    """Compile ``scenario``; ``breaks`` adds calendar-segment edges (month times) that no lever makes."""
+    calendar = Calendar(scenario.start, int(math.ceil(scenario.horizon)))
+    horizon = scenario.horizon
+    levers = _levers(scenario)
+    edges = sorted(
+        {0.0}
+        | {m for lv in levers for m in (lv.start, lv.end) if 0 < m < horizon}
+        | {float(t) for t in breaks if 0 < t < horizon}
+    )
+    attributes = _attributes(scenario)
     names = ["intake", *scenario.states]
     index = {n: i for i, n in enumerate(names)}
+    team_names = list(scenario.werkmatchers)
+    team_of = {st: i for i, t in enumerate(team_names) for st in scenario.werkmatchers[t].states}
+    teams = tuple(_team(scenario, t, index, edges, levers, attributes) for t in team_names)
 
     intake = scenario.intake
     intake_rate = 0.0 if intake.mean_months.value == 0 else 1.0 / intake.mean_months.value
     states = [
-        StateInfo(
+        State(
             name="intake",
             label="Intake (loonwaarde estimate, arrangement assigned)",
             on_caseload=True,
             benefit_share=1.0,
-            transitions=(
-                Transition(INTAKE_ASSIGN, ASSIGN, "transfer", None, intake_rate, (), (1.0,), {}, 0.0, False, "intake.assign"),
-            ),
-            team=None,
+            team=-1,
             has_places=False,
             loonwaarde=(0.0, 1.0),
             initial=0,
             initial_duration=1.0,
             duration_edges=(),
+            transitions=(
+                Transition(INTAKE_ASSIGN, ASSIGN, "transfer", None, intake_rate, (), (1.0,), 0.0, False, (), False),
+            ),
             priority=(),
         )
     ]
     for name, st in scenario.states.items():
-        transitions = []
-        for tname, tr in st.transitions.items():
-            bands = tr.duration_bands
-            transitions.append(
-                Transition(
-                    name=tname,
-                    to=OUT if tr.to == "out" else index[tr.to],
-                    kind=tr.kind,
-                    movement=tr.movement,
-                    rate=tr.rate.value,
-                    band_edges=tuple(bands.edges) if bands else (),
-                    band_multipliers=tuple(bands.multipliers) if bands else (1.0,),
-                    attr_multipliers=dict(tr.attribute_multipliers.values) if tr.attribute_multipliers else {},
-                    elasticity=tr.intensity_elasticity.value if tr.intensity_elasticity else 0.0,
-                    requires_guidance=tr.requires_guidance,
-                    lever_key=f"hazard.{name}.{tname}",
-                )
-            )
-        edges = sorted({e for tr in transitions for e in tr.band_edges})
+        s = index[name]
+        transitions = tuple(_transition(s, tname, tr, index) for tname, tr in st.transitions.items())
         states.append(
-            StateInfo(
+            State(
                 name=name,
                 label=st.label,
                 on_caseload=st.on_caseload,
-                benefit_share=(st.benefit_share.value if st.benefit_share else float(st.on_caseload)),
-                transitions=tuple(transitions),
-                team=team_of.get(name),
+                benefit_share=st.benefit_share.value if st.benefit_share else float(st.on_caseload),
+                team=team_of.get(name, -1),
                 has_places=st.places is not None,
                 loonwaarde=(st.loonwaarde.low, st.loonwaarde.high) if st.loonwaarde else (0.0, 1.0),
                 initial=st.initial.value,
                 initial_duration=st.initial_duration_months.value if st.initial_duration_months else 1.0,
-                duration_edges=tuple(edges),
-                priority=tuple(st.priority),
+                duration_edges=tuple(sorted({e for tr in transitions for e in tr.band_edges})),
+                transitions=transitions,
+                priority=_rules(st.priority, attributes),
             )
         )
+    states_t = tuple(states)
 
-    horizon = scenario.horizon
-    edges = sorted(
-        {0.0}
-        | {
-            m
-            for lever in scenario.levers.values()
-            for m in (scenario.months(lever.start), scenario.months(lever.end) if lever.end else None)
-            if m is not None and 0 < m < horizon
-        }
-    )
-    teams = [
-        TeamInfo(t, tuple(index[s] for s in scenario.werkmatchers[t].states), tuple(scenario.werkmatchers[t].priority))
-        for t in team_names
-    ]
-    team_slots, team_contacts = [], []
-    for t in team_names:
-        team = scenario.werkmatchers[t]
-        slots, contacts = [], []
-        for start in edges:
-            fte = path_value(scenario, f"werkmatchers.{t}.fte", team.fte.value, start)
-            norm = path_value(scenario, f"werkmatchers.{t}.caseload_norm", team.caseload_norm.value, start)
-            base_prod = team.productivity.value if team.productivity else 1.0
-            prod = path_value(scenario, f"werkmatchers.{t}.productivity", base_prod, start)
-            slots.append(max(0, int(math.floor(fte * norm + 1e-9))))
-            contacts.append(team.contacts_per_fte_month.value * prod / max(norm, 1e-12))
-        team_slots.append(slots)
-        team_contacts.append(contacts)
-    places = {
-        index[n]: [
-            max(0, int(round(path_value(scenario, f"places.{n}", st.places.value, start))))
-            for start in edges
-        ]
-        for n, st in scenario.states.items()
-        if st.places is not None
-    }
+    base, factors, service = [], [], []
+    for s, st in enumerate(states_t):
+        lever_keys = [f"hazard.{st.name}.{tr.name}" for tr in st.transitions]
+        lever = np.array([[_value(levers, key, 1.0, t) for key in lever_keys] for t in edges]).reshape(len(edges), -1)
+        bands = np.array(
+            [[tr.rate * tr.band_multipliers[bisect.bisect_right(tr.band_edges, lower)] for tr in st.transitions]
+             for lower in (0.0, *st.duration_edges)]
+        ).reshape(len(st.duration_edges) + 1, -1)  # fmt: skip
+        base.append(_frozen(bands[None, :, :] * lever[:, None, :]))
+        factors.append(tuple(_frozen(_attribute_factor(scenario, st, a, attributes)) for a in range(len(attributes.names))))
+        service.append(_frozen(_service(st, teams[st.team] if st.team >= 0 else None, len(edges))))
 
+    places = tuple(
+        tuple(max(0, int(round(_value(levers, f"places.{st.name}", scenario.states[st.name].places.value, t))))
+              for t in edges)
+        if st.has_places else None
+        for st in states_t
+    )  # fmt: skip
+    cum, bins = 0.0, []
+    for n, share in intake.shares.values.items():
+        lo, hi = states_t[index[n]].loonwaarde
+        bins.append((cum, cum + share, index[n], lo, hi))
+        cum += share
     sp = intake.search_period
     search = None
     if sp is not None:
-        search = (attr_names.index(sp.attribute), sp.level, sp.months.value, sp.withdraw_share.value)
+        a = attributes.names.index(sp.attribute)
+        search = SearchPeriod(a, attributes.levels[a].index(sp.level), sp.months.value, sp.withdraw_share.value)
 
-    return Compiled(
-        scenario=scenario,
-        states=states,
+    compiled = Compiled(
+        name=scenario.name,
+        calendar=calendar,
+        horizon=horizon,
+        states=states_t,
         teams=teams,
-        profiles=profiles,
-        profile_shares=shares,
-        attribute_names=attr_names,
-        calendar_edges=edges,
-        team_slots=team_slots,
-        team_contacts=team_contacts,
+        attributes=attributes,
+        segments=tuple(edges),
         places=places,
-        intake_shares=[(index[n], share) for n, share in intake.shares.values.items()],
-        inflow_segments=_inflow_segments(scenario),
-        search_period=search,
+        intake=Intake(intake_rate, tuple(bins), search),
+        inflow=_inflow(scenario, calendar, levers),
+        base=tuple(base),
+        attribute_factors=tuple(factors),
+        service=tuple(service),
+        budget=None,
+        layout=Layout.for_model(len(attributes.names), max(len(st.transitions) for st in states_t)),
+    )
+    if scenario.budget is None:
+        return compiled
+    return dataclasses.replace(compiled, budget=compile_budget(scenario, compiled))
+
+
+# -- pieces ---------------------------------------------------------------------------------------
+class _Lever(NamedTuple):
+    target: str
+    start: float
+    end: float
+    add: float
+    multiply: float
+
+
+def _levers(scenario: Scenario) -> tuple[_Lever, ...]:
+    cal = Calendar(scenario.start, 0)
+    return tuple(
+        _Lever(lv.target, cal.months(lv.start), cal.months(lv.end) if lv.end else math.inf, lv.add, lv.multiply)
+        for lv in scenario.levers.values()
     )
 
 
-def path_value(scenario: Scenario, target: str, base: float, t: float) -> float:
-    """``base`` with every lever on ``target`` active at month ``t`` applied: (base + adds) * mults."""
+def _value(levers: tuple[_Lever, ...], target: str, base: float, t: float) -> float:
+    """``base`` with every lever on ``target`` active at month ``t`` applied: (base + adds) x multipliers."""
     add, mult = 0.0, 1.0
-    for lever in scenario.levers.values():
-        if not _matches(lever.target, target):
+    for lever in levers:
+        if not (lever.target == target or (lever.target.startswith("hazard.") and fnmatchcase(target, lever.target))):
             continue
-        start = scenario.months(lever.start)
-        end = scenario.months(lever.end) if lever.end else math.inf
-        if start <= t < end:
+        if lever.start <= t < lever.end:
             add += lever.add
             mult *= lever.multiply
     return max(0.0, (base + add) * mult)
 
 
-def _matches(pattern: str, target: str) -> bool:
-    return pattern == target or (pattern.startswith("hazard.") and fnmatchcase(target, pattern))
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array, dtype=float)
+    array.setflags(write=False)
+    return array
 
 
-def _inflow_segments(scenario: Scenario) -> list[tuple[float, float]]:
-    """Piecewise-constant inflow rate: breaks at month starts and lever dates."""
+def _attributes(scenario: Scenario) -> Attributes:
+    names = tuple(scenario.attributes)
+    levels = tuple(tuple(scenario.attributes[a].levels.values) for a in names)
+    cdfs = tuple(tuple(itertools.accumulate(scenario.attributes[a].levels.values.values())) for a in names)
+    profiles, shares = [], []
+    for combo in itertools.product(*[range(len(lv)) for lv in levels]) if names else [()]:
+        profiles.append(tuple(combo))
+        shares.append(math.prod(scenario.attributes[names[a]].levels.values[levels[a][i]] for a, i in enumerate(combo)))
+    return Attributes(names, levels, cdfs, tuple(profiles), tuple(shares))
+
+
+def _attribute_factor(scenario: Scenario, st: State, a: int, attributes: Attributes) -> np.ndarray:
+    """[level, transition] multipliers of attribute ``a`` (1 where a transition names no multiplier)."""
+    name = attributes.names[a]
+    out = np.ones((len(attributes.levels[a]), len(st.transitions)))
+    if st.name not in scenario.states:  # the intake: no multipliers
+        return out
+    spec = scenario.states[st.name].transitions
+    for k, tr in enumerate(st.transitions):
+        mult = spec[tr.name].attribute_multipliers
+        if mult is None:
+            continue
+        for i, level in enumerate(attributes.levels[a]):
+            out[i, k] = mult.values.get(f"{name}.{level}", 1.0)
+    return out
+
+
+def _transition(s: int, name: str, tr, index: dict[str, int]) -> Transition:
+    to = OUT if tr.to == "out" else index[tr.to]
+    flows = []
+    if tr.kind in KIND_FLOW:
+        flows.append(FLOW_INDEX[KIND_FLOW[tr.kind]])
+    elif tr.kind == "transfer" and to != s:
+        flows.append(FLOW_INDEX["transfers_out"])
+    if tr.movement is not None:
+        flows += [FLOW_INDEX["movements"], FLOW_INDEX[tr.movement]]
+    bands = tr.duration_bands
+    return Transition(
+        name=name,
+        to=to,
+        kind=tr.kind,
+        movement=tr.movement,
+        rate=tr.rate.value,
+        band_edges=tuple(bands.edges) if bands else (),
+        band_multipliers=tuple(bands.multipliers) if bands else (1.0,),
+        elasticity=tr.intensity_elasticity.value if tr.intensity_elasticity else 0.0,
+        requires_guidance=tr.requires_guidance,
+        flows=tuple(flows),
+        new_spell=tr.kind == "reinflow",
+    )
+
+
+def _rules(rules: list[PriorityRule], attributes: Attributes) -> tuple[Rule, ...]:
+    out = []
+    for rule in rules:
+        if rule.attribute is not None:
+            a = attributes.names.index(rule.attribute)
+            out.append(Rule(rule.name, RULE_LEVEL, a, attributes.levels[a].index(rule.equals), 0.0))
+        elif rule.spell_months_below is not None:
+            out.append(Rule(rule.name, RULE_NEW_SPELL, -1, -1, rule.spell_months_below))
+        else:
+            out.append(Rule(rule.name, RULE_LOONWAARDE, -1, -1, rule.loonwaarde_at_least))
+    return tuple(out)
+
+
+def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Team:
+    team = scenario.werkmatchers[name]
+    slots, contacts, ftes = [], [], []
+    for t in edges:
+        fte = _value(levers, f"werkmatchers.{name}.fte", team.fte.value, t)
+        norm = _value(levers, f"werkmatchers.{name}.caseload_norm", team.caseload_norm.value, t)
+        prod = _value(levers, f"werkmatchers.{name}.productivity", team.productivity.value if team.productivity else 1.0, t)
+        slots.append(max(0, int(math.floor(fte * norm + SLOT_EPS))))
+        contacts.append(team.contacts_per_fte_month.value * prod / max(norm, MIN_NORM))
+        ftes.append(fte)
+    return Team(
+        name=name,
+        label=team.label,
+        states=tuple(index[s] for s in team.states),
+        slots=tuple(slots),
+        fte=tuple(ftes),
+        contacts=tuple(contacts),
+        reference=team.reference_contacts_per_client_month.value,
+        unguided=team.unguided_contacts_per_client_month.value,
+        priority=_rules(team.priority, attributes),
+    )
+
+
+def _service(st: State, team: Team | None, n_segments: int) -> np.ndarray:
+    """[segment, mode, transition]: (contacts / reference) ** elasticity; 0 for a referral while waiting."""
+    out = np.ones((n_segments, 3, len(st.transitions)))
+    if team is None:
+        return out
+    for k, tr in enumerate(st.transitions):
+        for j in range(n_segments):
+            if tr.elasticity != 0.0:
+                out[j, GUIDED, k] = (team.contacts[j] / team.reference) ** tr.elasticity
+            if tr.requires_guidance:
+                out[j, UNGUIDED, k] = 0.0
+            elif tr.elasticity != 0.0:
+                out[j, UNGUIDED, k] = (team.unguided / team.reference) ** tr.elasticity
+    return out
+
+
+def _inflow(scenario: Scenario, calendar: Calendar, levers) -> tuple[tuple[float, float], ...]:
+    """Piecewise-constant inflow rate: breaks at month starts and at inflow lever dates."""
     horizon = scenario.horizon
     breaks = {float(m) for m in range(int(math.ceil(horizon)))}
-    for lever in scenario.levers.values():
-        if lever.target == "inflow":
-            for date in (lever.start, lever.end):
-                if date is not None and 0 < scenario.months(date) < horizon:
-                    breaks.add(scenario.months(date))
-    rate = scenario.inflow.rate
-    season = scenario.inflow.seasonality
+    breaks |= {m for lv in levers if lv.target == "inflow" for m in (lv.start, lv.end) if 0 < m < horizon}
+    rate, season = scenario.inflow.rate, scenario.inflow.seasonality
     segments = []
     for start in sorted(breaks):
-        month = int(start)
-        year = scenario.start.year + (scenario.start.month - 1 + month) // 12
-        cal_month = (scenario.start.month - 1 + month) % 12 + 1
-        when = dt.date(year, cal_month, 1)
-        base = rate.at(when) if isinstance(rate, DatedValues) else rate.value
+        when = calendar.date(int(start))
+        level = rate.at(when) if isinstance(rate, DatedValues) else rate.value
         if season is not None:
-            base *= season.factors[cal_month - 1]
-        segments.append((start, path_value(scenario, "inflow", base, start)))
-    return segments
+            level *= season.factors[when.month - 1]
+        segments.append((start, _value(levers, "inflow", level, start)))
+    return tuple(segments)

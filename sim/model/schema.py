@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.model.budget import Budget
+from sim.model.budget import Budget, budget_problems
 from sim.model.values import (
     MAX_INFLOW,
     MAX_MULTIPLY,
@@ -239,19 +239,10 @@ class Scenario(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def months(self, when: dt.date) -> float:
-        """Calendar date to simulation time (months since ``start``)."""
-        whole = (when.year - self.start.year) * 12 + (when.month - self.start.month)
-        return whole + (when.day - 1) / _days_in_month(when.year, when.month)
-
     @property
     def horizon(self) -> float:
+        """Months simulated."""
         return 12.0 * self.years
-
-
-def _days_in_month(year: int, month: int) -> int:
-    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return (nxt - dt.date(year, month, 1)).days
 
 
 LEVER_TARGET = re.compile(
@@ -343,6 +334,9 @@ def _reference_problems(s: Scenario):
             yield f"{at}.target: {rest!r} is not a state with places"
         if lever.start < s.start:
             yield f"{at}.from: before the scenario start {s.start}"
+    yield from budget_problems(s)
+    if s.budget is not None and s.start.month != 1:
+        yield "start: a scenario with a [budget] must start on 1 January (budget years are calendar years)"
     if isinstance(s.inflow.rate, DatedValues) and not math.isfinite(sum(s.inflow.rate.values.values())):
         yield "inflow.rate.values: must be finite"
 

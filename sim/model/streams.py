@@ -1,13 +1,21 @@
-"""Random numbers: one generator tree per replication, laid out for common random numbers.
+"""Random numbers: the registry of streams, and a client's row of uniforms laid out for common random numbers.
 
-Each replication's streams descend from ``SeedSequence(seed, spawn_key=(replication,))``,
-so a replication's numbers do not depend on which worker runs it or in which
-order. Within a replication a client owns a row of uniforms keyed by its
-identity (initial client ``i`` or the ``n``-th arrival), with separate columns
-per purpose: attribute draws, loonwaarde draws, and one exponential clock per
-transition of each sojourn. The same client therefore meets the same numbers
-for the same event in every scenario compared, and a change to one hazard
-moves only that transition's event: that is what makes paired differences tight.
+Every random number of replication ``r`` with seed ``S`` descends from
+``SeedSequence(S, spawn_key=(r, stream, ...))`` with ``stream`` one of
+:class:`Stream`, so a replication's numbers do not depend on which worker runs
+it or in which order. Within a replication a client owns a row of uniforms
+keyed by its identity (initial client ``i`` or the ``n``-th arrival) with
+fixed columns per purpose (:class:`Layout`): attribute draws, loonwaarde
+draws, and one exponential clock per transition of each of its first
+sojourns. The same client therefore meets the same numbers for the same event
+in every scenario compared, and a change to one hazard moves only that
+transition's events: that is what makes paired differences tight.
+
+A client that uses up its row (more sojourns or intakes than the row holds)
+continues on a generator of its own, the one exception to the rule above: it
+is the standard library's Mersenne Twister seeded from a hash of the client's
+identity, because it starts about five times faster than a NumPy generator and
+thousands of long-lived clients need one.
 """
 
 from __future__ import annotations
@@ -15,78 +23,132 @@ from __future__ import annotations
 import hashlib
 import random
 from array import array
+from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
-BLOCK = 512  # clients per generated block
+BLOCK = 512  # clients per generated block of rows
 
-# column layout of a client's row
-ATTR0, N_ATTR = 0, 6  # attribute draws (uniform)
-INTAKE0, N_INTAKE = 6, 4  # loonwaarde / arrangement draws, one per intake (uniform)
-INITIAL_DURATION, WITHDRAW = 10, 11  # uniform
-CLOCK0 = 12  # unit exponentials: one clock per transition (up to K_MAX) for each of N_SOJOURNS sojourns
-K_MAX, N_SOJOURNS = 6, 6
-WIDTH = CLOCK0 + K_MAX * N_SOJOURNS
 
-INITIAL, ARRIVALS, INFLOW = 1, 2, 3
+class Stream(IntEnum):
+    """The spawn-key branches of one replication's ``SeedSequence`` (the one registry of stream keys)."""
+
+    INITIAL = 1  # rows of the initial population, per block of 512
+    ARRIVALS = 2  # rows of arriving applicants, per block of 512
+    INFLOW = 3  # arrival times
+    PARAMETERS = 7  # parameter draws for a replication (calibration uncertainty)
+    BUDGET = 60  # the ledger's own draws (loonwaarde reassessment)
+    TRIAL = 9_001  # a simulated experiment's candidates and randomisation
+
+
+# Row columns are sized from the model, but never below these: scenarios within them keep the
+# layout (and so the numbers) of earlier versions.
+MIN_ATTRIBUTES = 6
+MIN_TRANSITIONS = 6
+N_INTAKE = 4  # loonwaarde draws kept in the row (one per intake)
+N_SOJOURNS = 6  # sojourns whose clocks are kept in the row
+
+
+class Layout(NamedTuple):
+    """Column layout of a client's row: ``[attributes | intakes | initial duration, withdraw | clocks]``."""
+
+    n_attributes: int
+    k_max: int  # clocks per sojourn: the most transitions any state has
+
+    @classmethod
+    def for_model(cls, n_attributes: int, k_max: int) -> Layout:
+        return cls(max(MIN_ATTRIBUTES, n_attributes), max(MIN_TRANSITIONS, k_max))
+
+    @property
+    def intake0(self) -> int:
+        return self.n_attributes
+
+    @property
+    def initial_duration(self) -> int:
+        return self.intake0 + N_INTAKE
+
+    @property
+    def withdraw(self) -> int:
+        return self.initial_duration + 1
+
+    @property
+    def clock0(self) -> int:
+        return self.withdraw + 1
+
+    @property
+    def width(self) -> int:
+        return self.clock0 + self.k_max * N_SOJOURNS
+
+
+def sequence(seed: int, replication: int, *key: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(int(seed), spawn_key=(int(replication), *key))
+
+
+def generator(seed: int, replication: int, *key: int) -> np.random.Generator:
+    """The NumPy generator of one stream of one replication."""
+    return np.random.Generator(np.random.PCG64(sequence(seed, replication, *key)))
 
 
 class Streams:
-    """All random numbers of one replication."""
+    """All per-client random numbers of one replication."""
 
-    def __init__(self, seed: int, replication: int):
+    def __init__(self, seed: int, replication: int, layout: Layout):
         self.seed = int(seed)
         self.replication = int(replication)
+        self.layout = layout
         self._blocks: dict[int, tuple[int, array]] = {}  # population -> current block, flat
         self._arrays: dict[int, np.ndarray] = {}  # the current block's uniforms, as an array
         self._profiles: dict[int, tuple[int, list[int]]] = {}
 
-    def _sequence(self, *key: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.seed, spawn_key=(self.replication, *key))
+    def block(self, population: int, block: int) -> np.ndarray:
+        """Uniforms ``[BLOCK, width]`` of one block of clients (clock columns still uniform)."""
+        return generator(self.seed, self.replication, population, block).random((BLOCK, self.layout.width))
 
     def client_row(self, population: int, number: int) -> tuple[array, int]:
-        """The uniforms of client ``number`` of ``population`` (INITIAL or ARRIVALS):
-        ``(values, base)``, the client's row being ``values[base : base + WIDTH]``.
+        """The row of client ``number`` of ``population`` (Stream.INITIAL or Stream.ARRIVALS):
+        ``(values, base)``, the client's row being ``values[base : base + width]`` with the clock
+        columns already unit exponentials.
 
-        A block's rows share one flat array of doubles. A list of Python floats per
-        client made the garbage collector track one object per client, and reading a
-        client's clocks touched cold float objects all over the heap: together ~15%
-        of a run."""
+        A block's rows share one flat array of doubles: a list of Python floats per client made
+        the garbage collector track one object per client and scattered a client's clocks over
+        the heap (together ~15% of a run)."""
         block, row = divmod(number, BLOCK)
         cached = self._blocks.get(population)
         if cached is None or cached[0] != block:  # clients are numbered in creation order
-            gen = np.random.Generator(np.random.PCG64(self._sequence(population, block)))
-            rows = gen.random((BLOCK, WIDTH))
+            rows = self.block(population, block)
             self._arrays[population] = rows
             rows = rows.copy()
-            rows[:, CLOCK0:] = -np.log1p(-rows[:, CLOCK0:])  # uniforms -> unit exponentials
+            c0 = self.layout.clock0
+            rows[:, c0:] = -np.log1p(-rows[:, c0:])  # uniforms -> unit exponentials
             cached = self._blocks[population] = (block, array("d", rows.tobytes()))
-        return cached[1], row * WIDTH
+        return cached[1], row * self.layout.width
 
     def overflow(self, population: int, number: int) -> random.Random:
-        """A client that used up its row (many sojourns, or a state with more than K_MAX
-        transitions) continues on its own generator, seeded from its identity. The standard
-        library's Mersenne Twister is used because it starts ~5x faster than a numpy Generator
-        and thousands of long-lived clients need one."""
+        """The generator a client continues on once its row is used up (see the module docstring)."""
         key = f"{self.seed}/{self.replication}/{population}/{number}".encode()
         return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=16).digest(), "big"))
 
-    def profile(self, population: int, number: int, cdfs: list[list[float]]) -> int:
-        """The client's profile: its attribute levels as one mixed-radix number, in the
-        order of ``itertools.product`` over the levels. Drawn for a whole block at once."""
+    def profile(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> int:
+        """The client's profile: its attribute levels as one mixed-radix number, in the order of
+        ``itertools.product`` over the levels. Drawn for a whole block at once."""
         if not cdfs:
             return 0
         block, row = divmod(number, BLOCK)
         cached = self._profiles.get(population)
         if cached is None or cached[0] != block:
             self.client_row(population, number)  # makes sure the block's uniforms exist
-            uniforms = self._arrays[population]
-            profiles = np.zeros(BLOCK, dtype=np.int64)
-            for a, cdf in enumerate(cdfs):
-                level = np.minimum(np.searchsorted(cdf, uniforms[:, ATTR0 + a], side="right"), len(cdf) - 1)
-                profiles = profiles * len(cdf) + level
-            cached = self._profiles[population] = (block, profiles.tolist())
+            cached = self._profiles[population] = (block, profiles(self._arrays[population], cdfs).tolist())
         return cached[1][row]
 
     def inflow(self) -> np.random.Generator:
-        return np.random.Generator(np.random.PCG64(self._sequence(INFLOW)))
+        return generator(self.seed, self.replication, Stream.INFLOW)
+
+
+def profiles(uniforms: np.ndarray, cdfs: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """Profile index of every row of ``uniforms`` (attribute ``a`` read from column ``a``)."""
+    out = np.zeros(len(uniforms), dtype=np.int64)
+    for a, cdf in enumerate(cdfs):
+        level = np.minimum(np.searchsorted(cdf, uniforms[:, a], side="right"), len(cdf) - 1)
+        out = out * len(cdf) + level
+    return out

@@ -74,8 +74,9 @@ class FitResult:
 
 def evaluate_analytic(data: dict[str, Any], targets: list[Target], stages: int) -> np.ndarray:
     """Every target's value in the analytic model of scenario data ``data``."""
-    c = compile_scenario(validate(data))
-    e = expected(c, stages=stages)
+    scenario = validate(data)
+    c = compile_scenario(scenario)
+    e = expected(scenario, stages=stages)
     out = []
     for t in targets:
         share = reinflow_analytic(c, t, e.flows) if t.measure.startswith("reinflow") else None
@@ -90,7 +91,7 @@ def _des_one(args) -> list[float]:
     res = simulate(c, seed, replication, log_events=needs_log)
     out = []
     for t in targets:
-        share = reinflow_from_events(res.events, t, c.scenario.start) if t.measure.startswith("reinflow") else None
+        share = reinflow_from_events(res.events, t, c.calendar.start) if t.measure.startswith("reinflow") else None
         out.append(measure(c, t, res.stock, res.flows, share))
     return out
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.model.compiled import Compiled
+from sim.model.compiled import NO_TEAM, Compiled
 from sim.model.records import FLOW_INDEX
 
 COLUMNS = ("name", "measure", "states", "period", "value", "unit", "tolerance", "weight", "role", "source")
@@ -102,7 +102,7 @@ def state_mask(c: Compiled, states: str) -> np.ndarray:
 
 def measure(c: Compiled, target: Target, stock: np.ndarray, flows: np.ndarray, reinflow: float | None) -> float:
     """The model's value of ``target`` from stock [month, state] and flows [month, state, flow]."""
-    first, last = target.months(c.scenario.start)
+    first, last = target.months(c.calendar.start)
     if last >= stock.shape[0]:
         raise ValueError(f"target {target.name}: period {target.period} is beyond the run")
     mask = state_mask(c, target.states)
@@ -127,7 +127,7 @@ def reinflow_analytic(c: Compiled, target: Target, flows: np.ndarray) -> float:
     the duration bands, at the scenario-start calendar segment), weighted by the
     expected number of entries in the period.
     """
-    first, last = target.months(c.scenario.start)
+    first, last = target.months(c.calendar.start)
     window = float(target.measure.partition(":")[2])
     num = den = 0.0
     for d, st in enumerate(c.states):
@@ -137,7 +137,7 @@ def reinflow_analytic(c: Compiled, target: Target, flows: np.ndarray) -> float:
         if entries <= 0:
             continue
         p = sum(
-            share * _cohort_reinflow(c, d, profile, window) for profile, share in enumerate(c.profile_shares)
+            share * _cohort_reinflow(c, d, profile, window) for profile, share in enumerate(c.attributes.shares)
         )
         num += entries * p
         den += entries
@@ -146,7 +146,7 @@ def reinflow_analytic(c: Compiled, target: Target, flows: np.ndarray) -> float:
 
 def _cohort_reinflow(c: Compiled, s: int, profile: int, window: float) -> float:
     st = c.states[s]
-    rows = c.segment_rates(s, None, 0, profile)
+    rows = c.hazard_table(s, NO_TEAM, profile)[0].tolist()  # first calendar segment, by duration band
     bounds = [0.0, *st.duration_edges, math.inf]
     survive, prob = 1.0, 0.0
     for b, row in enumerate(rows):

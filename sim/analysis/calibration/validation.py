@@ -56,7 +56,7 @@ def validate_scenario(scenario_path: str, targets_file: str, replications: int, 
         paths.append(res.stock[:, on].sum(axis=1))
     samples = np.array(samples)
     with_params = _parameter_draws(scenario_path, years, targets, fit_dir, replications, seed) if fit_dir else None
-    e = expected(c)
+    e = expected(scenario)
     analytic = [measure(c, t, e.stock, e.flows, None) for t in targets]
     rows = []
     for i, t in enumerate(targets):

@@ -1,9 +1,9 @@
-"""A randomised trial inside one DES replication: the engine's ``hazard_table`` hook per arm.
+"""A randomised trial inside one DES replication: the engine's hazard tables, per arm.
 
 How volunteers get their arm's hazards without touching the engine:
 
-* the compiled scenario gets two extra calendar breaks, at the trial's start and
-  end (:func:`with_breaks`), so a hazard table can differ inside the window;
+* the scenario is compiled with two extra calendar breaks, at the trial's start
+  and end (:func:`compile_for_trial`), so a hazard table can differ inside the window;
 * when a client is created it draws, from the trial's own random stream, whether
   it is a *candidate* and for which arm. A candidate's hazard table in an
   eligible state carries its arm's hazards inside the window, so an event time
@@ -19,43 +19,78 @@ trial runs in is the same (common random numbers) whatever the arms do.
 
 from __future__ import annotations
 
-import dataclasses
 from fnmatch import fnmatchcase
 
 import numpy as np
 
 from sim.analysis.experiment.design import CONTROL, Design
-from sim.engines.simpy_engine import Model
-from sim.model.compiled import Compiled
+from sim.engines.simpy_engine import HazardTables, Model
+from sim.model.compiled import Compiled, compile_scenario
+from sim.model.schema import Scenario
+from sim.model.streams import Stream, generator
 
-TRIAL_STREAM = 9_001  # spawn-key branch of the trial's own generator
+
+def trial_window(scenario: Scenario, design: Design) -> tuple[float, float]:
+    """Start and end of the trial in months since the scenario start."""
+    t0 = compile_scenario(scenario).calendar.months(design.start)
+    return t0, t0 + design.months
 
 
-def with_breaks(c: Compiled, times: list[float]) -> Compiled:
-    """``c`` with extra calendar-segment breaks (capacities and levers carried over)."""
-    edges = sorted(set(c.calendar_edges) | {t for t in times if 0 < t < c.horizon})
-    old = [c.segment(t) for t in edges]
-    return dataclasses.replace(
-        c,
-        calendar_edges=edges,
-        team_slots=[[slots[j] for j in old] for slots in c.team_slots],
-        team_contacts=[[contacts[j] for j in old] for contacts in c.team_contacts],
-        places={s: [caps[j] for j in old] for s, caps in c.places.items()},
-        _lever_cache={},
-    )
+def compile_for_trial(scenario: Scenario, design: Design) -> Compiled:
+    """The scenario compiled with calendar breaks at the trial's start and end, so a hazard
+    table can differ inside the window."""
+    return compile_scenario(scenario, breaks=trial_window(scenario, design))
+
+
+class ArmTables(HazardTables):
+    """Regular tables, except for a candidate in an eligible state: its arm's hazards inside the window."""
+
+    def __init__(self, compiled: Compiled, trial: TrialModel):
+        super().__init__(compiled)
+        self.trial = trial
+        self._arms: dict[tuple, list] = {}
+
+    def get(self, cl, s: int, mode: int) -> list:
+        trial = self.trial
+        arm = trial.arm_of.get(cl.id)
+        if arm is None or s not in trial.eligible or trial.arm_names[arm] == CONTROL:
+            return super().get(cl, s, mode)
+        if trial.env.now >= trial.t0 and cl.id not in trial.volunteers:
+            return super().get(cl, s, mode)
+        key = (arm, s, mode, cl.profile)
+        table = self._arms.get(key)
+        if table is None:
+            table = self._arms[key] = self._arm_table(arm, s, mode, cl.profile)
+        return table
+
+    def _arm_table(self, arm_index: int, s: int, mode: int, profile: int) -> list:
+        arm = self.trial.design.arms[arm_index]
+        c = self.c
+        st = c.states[s]
+        regular = c.hazard_table(s, mode, profile)
+        # the arm's own contact intensity replaces the team's (dedicated case managers or exemption)
+        armed = c.hazard_table_at(s, profile, arm.contacts) if arm.contacts is not None and st.team >= 0 else regular
+        if arm.multipliers:
+            armed = armed * np.array([_multiplier(arm.multipliers, f"{st.name}.{tr.name}") for tr in st.transitions])
+        window = np.array([self.trial.t0 <= e < self.trial.t1 for e in c.segments])
+        return np.where(window[:, None, None], armed, regular).tolist()
 
 
 class TrialModel(Model):
-    """One replication of the caseload with the trial embedded."""
+    """One replication of the caseload with the trial embedded.
+
+    Args:
+        compiled: the caseload scenario compiled by :func:`compile_for_trial`.
+    """
 
     def __init__(self, compiled: Compiled, design: Design, candidate_share: float, seed: int, replication: int):
         self.design = design
-        self.t0 = compiled.scenario.months(design.start)
+        self.t0 = compiled.calendar.months(design.start)
         self.t1 = self.t0 + design.months
-        super().__init__(with_breaks(compiled, [self.t0, self.t1]), seed, replication)
-        self.trial_rng = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(replication, TRIAL_STREAM)))
-        )
+        if not {t for t in (self.t0, self.t1) if 0 < t < compiled.horizon} <= set(compiled.segments):
+            raise ValueError("compile the scenario with compile_for_trial(): the trial window needs its own segments")
+        super().__init__(compiled, seed, replication, tables=ArmTables(compiled, self))
+        self.trial_rng = generator(seed, replication, Stream.TRIAL)
         self.candidate_share = candidate_share
         self.eligible = {self.c.index(n) for n in design.eligible}
         self.arm_names = [a.name for a in design.arms]
@@ -65,8 +100,6 @@ class TrialModel(Model):
         self.analysed: list[int] = []
         self.events_seen: dict[str, set[int]] = {o.name: set() for o in design.outcomes if o.event}
         self.end_state: dict[int, str] = {}
-        self._arm_tables: dict[tuple, list] = {}
-        self._window = [self.t0 <= e < self.t1 for e in self.cal_edges]
 
     # -- who is in the trial ---------------------------------------------------------
     def _new_client(self, population: int, number: int):
@@ -83,7 +116,7 @@ class TrialModel(Model):
 
     def _trial(self):
         yield self.env.timeout(self.t0)
-        eligible = sorted(cid for cid, cl in self.candidates.items() if getattr(cl, "state", None) in self.eligible)
+        eligible = sorted(cid for cid, cl in self.candidates.items() if cl.state in self.eligible)
         n = min(self.design.randomised, len(eligible))
         chosen = self.trial_rng.choice(eligible, size=n, replace=False) if n else []
         self.volunteers = {int(cid): self.arm_of[int(cid)] for cid in chosen}
@@ -91,42 +124,8 @@ class TrialModel(Model):
         self.analysed = sorted(int(c) for c in self.trial_rng.choice(sorted(self.volunteers), size=keep, replace=False))
         yield self.env.timeout(self.t1 - self.env.now)
         for cid in self.analysed:
-            state = getattr(self.candidates[cid], "state", None)
+            state = self.candidates[cid].state
             self.end_state[cid] = "out" if state is None else self.states[state].name
-
-    # -- the hook ----------------------------------------------------------------------
-    def hazard_table(self, cl, s: int, guided):
-        arm = self.arm_of.get(cl.id)
-        if arm is None or s not in self.eligible or self.arm_names[arm] == CONTROL:
-            return super().hazard_table(cl, s, guided)
-        if self.env.now >= self.t0 and cl.id not in self.volunteers:
-            return super().hazard_table(cl, s, guided)
-        key = (arm, s, guided, cl.profile)
-        table = self._arm_tables.get(key)
-        if table is None:
-            table = self._arm_tables[key] = self._arm_table(arm, s, guided, cl.profile)
-        return table
-
-    def _arm_table(self, arm_index: int, s: int, guided, profile: int) -> list:
-        arm = self.design.arms[arm_index]
-        st = self.states[s]
-        table = []
-        for j in range(len(self.cal_edges)):
-            if not self._window[j]:
-                rows = self.c.segment_rates(s, guided, j, profile)
-            elif arm.contacts is not None and st.team is not None:
-                # the arm's own contact intensity replaces the team's (dedicated case managers or exemption)
-                team = self.c.scenario.werkmatchers[self.c.teams[st.team].name]
-                ref = team.reference_contacts_per_client_month.value
-                base = self.c.segment_rates(s, None, j, profile)
-                rows = [[h * (arm.contacts / ref) ** tr.elasticity for h, tr in zip(r, st.transitions)] for r in base]
-            else:
-                rows = self.c.segment_rates(s, guided, j, profile)
-            if self._window[j] and arm.multipliers:
-                factors = [_multiplier(arm.multipliers, f"{st.name}.{tr.name}") for tr in st.transitions]
-                rows = [[h * f for h, f in zip(r, factors)] for r in rows]
-            table.append((rows, [sum(r) for r in rows]))
-        return table
 
     # -- outcomes ------------------------------------------------------------------------
     def _complete(self, cl, s: int, k: int, to: int) -> None:

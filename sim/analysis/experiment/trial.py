@@ -19,10 +19,10 @@ from scipy import stats
 
 from sim.analysis.experiment.analysis import diff_in_proportions, mde, p_value, power_at
 from sim.analysis.experiment.design import CONTROL, Design
-from sim.analysis.experiment.model import TrialModel
+from sim.analysis.experiment.model import TrialModel, compile_for_trial
 from sim.analytic import expected
 from sim.model import Scenario
-from sim.model.compiled import Compiled, compile_scenario
+from sim.model.compiled import compile_scenario
 
 OVERSAMPLE = 1.15  # candidates in eligible states at the start, relative to the randomised number
 
@@ -37,17 +37,19 @@ class TrialResults:
 
 def trial_scenario(scenario: Scenario, design: Design) -> Scenario:
     """The scenario cut to the years the trial needs."""
-    months = scenario.months(design.start) + design.months
+    start = compile_scenario(scenario).calendar.months(design.start)
+    months = start + design.months
     years = int(np.ceil(months / 12.0))
-    if months <= 0 or scenario.months(design.start) <= 0:
+    if months <= 0 or start <= 0:
         raise ValueError(f"the trial start {design.start} must fall after the scenario start {scenario.start}")
     return scenario.model_copy(update={"years": max(1, years)})
 
 
-def candidate_share(c: Compiled, design: Design) -> float:
+def candidate_share(scenario: Scenario, design: Design) -> float:
     """Share of clients to mark as candidates so that about OVERSAMPLE x randomised are eligible at the start."""
-    e = expected(c, stages=2)
-    t0 = c.scenario.months(design.start)
+    c = compile_scenario(scenario)
+    e = expected(scenario, stages=2)
+    t0 = c.calendar.months(design.start)
     month = max(0, int(round(t0)) - 1)
     eligible = sum(e.stock[month, c.index(n)] for n in design.eligible)
     return float(min(1.0, OVERSAMPLE * design.randomised / max(eligible, 1.0)))
@@ -55,7 +57,7 @@ def candidate_share(c: Compiled, design: Design) -> float:
 
 def _one(args) -> list[dict]:
     scenario, design, share, seed, replication = args
-    model = TrialModel(compile_scenario(scenario), design, share, seed, replication)
+    model = TrialModel(compile_for_trial(scenario, design), design, share, seed, replication)
     model.run()
     data = model.outcomes()
     names = [a.name for a in design.arms]
@@ -79,7 +81,7 @@ def _one(args) -> list[dict]:
 def run_trials(scenario: Scenario, design: Design, replications: int, seed: int = 2018, workers: int = 1) -> TrialResults:
     """Simulate ``replications`` independent trials and summarise them."""
     scenario = trial_scenario(scenario, design)
-    share = candidate_share(compile_scenario(scenario), design)
+    share = candidate_share(scenario, design)
     jobs = [(scenario, design, share, seed, r) for r in range(replications)]
     if workers > 1 and replications > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -1,0 +1,222 @@
+"""The ``[budget]`` section compiled to amounts per month and per year, in integer cents.
+
+The ledger (:mod:`sim.budget.ledger`) reads only this plan: every dated value
+is evaluated on the simulation calendar here, once, so the ledger never looks
+at dates or at the scenario. Yearly amounts are read on 1 January of each
+calendar year, monthly ones on the first of each month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from sim.model.calendar import Calendar
+
+if TYPE_CHECKING:
+    from sim.model.schema import Scenario
+
+BASE_COLUMNS = (
+    "benefit_cost", "lks_cost", "lks_clients_end", "i_deel_grant", "i_deel_result", "fund_topup",
+    "reserve_balance", "reserve_uncovered",
+    "participatiebudget_grant", "wsw_share", "participatiebudget_other", "participatiebudget_allocated",
+    "participatiebudget_spent", "participatiebudget_unspent",
+    "revolving_fund_spent", "revolving_fund_balance", "revolving_fund_financed", "revolving_fund_savings",
+    "programme_budget", "programme_spent", "programme_carry_over", "programme_lapsed",
+)  # fmt: skip
+COUNT_COLUMNS = frozenset({"lks_clients_end", "revolving_fund_financed"})
+
+
+def cents(euros: float) -> int:
+    """Euros (float) to whole cents, rounding half away from zero."""
+    return int(round(euros * 100))
+
+
+def is_count(column: str) -> bool:
+    """Whether a ledger column holds a count (else an amount in cents)."""
+    return column in COUNT_COLUMNS or column.endswith("_starts")
+
+
+class PotPlan(NamedTuple):
+    name: str
+    amount: tuple[int, ...]  # cents per budget year
+    unit_cost: int | None  # cents per start
+    allow_negative: bool
+    modelled: bool  # pays for a modelled transition (else booked as spent in full)
+
+
+class ParticipatiePlan(NamedTuple):
+    grant: tuple[int, ...]  # cents per budget year
+    wsw: tuple[int, ...]  # cents per budget year: the sitting Wsw population's share
+    pots: tuple[PotPlan, ...]
+
+
+class LksPlan(NamedTuple):
+    state: int
+    minimum_wage: tuple[float, ...]  # euros per month, per simulated month
+    hours_share: tuple[float, ...]  # per simulated month
+    rise_max: float
+    cap: float
+
+
+class FundPlan(NamedTuple):
+    opening: int  # cents
+    topup_share: float
+    topup_cap: int | None  # cents per year
+    unit_cost: int  # cents per financed start
+    targets: frozenset[int]  # states a financed start leads into
+    watched: frozenset[tuple[int, int]]  # transitions out of those states
+    exits: frozenset[tuple[int, int]]  # the watched exits to work, whose savings are measured
+    counterfactual: tuple[int, int] | None  # the exit transition without the incentive
+    hazards: dict[tuple[int, int], np.ndarray]  # exits and counterfactual -> [segment, profile], band 0, no team
+
+
+class ProgrammePlan(NamedTuple):
+    name: str
+    budget: tuple[int, ...]  # cents per budget year
+    planned: tuple[int, ...]  # cents per budget year
+    carry_over: bool
+
+
+class Payer(NamedTuple):
+    purse: str  # a pot name, or "revolving_fund"
+    cost: int  # cents
+    is_fund: bool
+
+
+class BudgetPlan(NamedTuple):
+    columns: tuple[str, ...]
+    calendar: Calendar
+    segments: tuple[float, ...]  # calendar segments of the compiled model (for the fund's hazards)
+    horizon: float
+    benefit_share: tuple[float, ...]  # per state; 0 off the caseload
+    monthly_benefit: tuple[float, ...]  # euros per household-month at benefit share 1, per month
+    grant: tuple[int, ...]  # I-deel grant, cents per budget year
+    reserve_opening: int
+    reserve_floor: int | None
+    lks: LksPlan | None
+    participatiebudget: ParticipatiePlan | None
+    fund: FundPlan | None
+    programmes: tuple[ProgrammePlan, ...]
+    payers: dict[tuple[int, int], tuple[Payer, ...]]  # who pays a transition, in order of trying
+
+    @property
+    def n_years(self) -> int:
+        return len(self.calendar.years)
+
+
+def compile_budget(scenario: Scenario, c) -> BudgetPlan:
+    """The plan of ``scenario.budget`` on the calendar of its compiled model ``c``.
+
+    ``c`` is the :class:`sim.model.compiled.Compiled` of ``scenario`` without its budget
+    (compiled.py builds it first, then calls this; importing it here would make a cycle).
+    """
+    b = scenario.budget
+    cal = c.calendar
+    jan1 = [_jan1(cal, y) for y in cal.years]
+    firsts = [cal.date(m) for m in range(cal.n_months)]
+    index = {st.name: i for i, st in enumerate(c.states)}
+
+    def key(path: str) -> tuple[int, int]:
+        state, _, name = path.partition(".")
+        s = index[state]
+        return s, next(k for k, tr in enumerate(c.states[s].transitions) if tr.name == name)
+
+    payers: dict[tuple[int, int], tuple[Payer, ...]] = {}
+    pb = b.participatiebudget
+    participatie = None
+    if pb is not None:
+        fallback = b.revolving_fund.fallback_pot if b.revolving_fund else None
+        pots = tuple(
+            PotPlan(
+                name,
+                tuple(cents(pot.amount.at(d)) for d in jan1),
+                cents(pot.unit_cost.value) if pot.unit_cost else None,
+                pot.allow_negative,
+                bool(pot.pays) or name == fallback,
+            )
+            for name, pot in pb.pots.items()
+        )
+        wsw = pb.wsw
+        participatie = ParticipatiePlan(
+            grant=tuple(cents(pb.grant.at(d)) for d in jan1),
+            wsw=tuple(cents(wsw.opening_amount.value * (1.0 - wsw.attrition_per_year.value) ** y) for y in range(len(jan1))),
+            pots=pots,
+        )
+        for pot in pots:
+            for path in pb.pots[pot.name].pays:
+                payers[key(path)] = (Payer(pot.name, pot.unit_cost, False),)
+
+    fund = None
+    if b.revolving_fund is not None:
+        f = b.revolving_fund
+        cost = cents(f.unit_cost.value)
+        chain = []
+        if f.fallback_pot is not None:
+            pot = pb.pots[f.fallback_pot]
+            chain = [Payer(f.fallback_pot, cents(pot.unit_cost.value) if pot.unit_cost else cost, False)]
+        targets, watched = set(), set()
+        for path in f.pays:
+            s, k = key(path)
+            payers[(s, k)] = (Payer("revolving_fund", cost, True), *chain)
+            to = c.states[s].transitions[k].to
+            if to >= 0 and to != s:
+                targets.add(to)
+                watched |= {(to, j) for j in range(len(c.states[to].transitions))}
+        counterfactual = key(f.counterfactual) if f.counterfactual else None
+        exits = {(s, k) for s, k in watched if c.states[s].transitions[k].kind == "exit_work"}
+        needed = exits | ({counterfactual} if counterfactual else set())
+        hazards = {
+            (s, k): np.array([[c.hazard_table(s, 0, p)[j, 0, k] for p in range(len(c.attributes.profiles))]
+                              for j in range(len(c.segments))])
+            for s, k in needed
+        }  # fmt: skip
+        fund = FundPlan(
+            opening=cents(f.opening_balance.value),
+            topup_share=f.topup_share.value,
+            topup_cap=cents(f.topup_cap.value) if f.topup_cap is not None else None,
+            unit_cost=cost,
+            targets=frozenset(targets),
+            watched=frozenset(watched),
+            exits=frozenset(exits),
+            counterfactual=counterfactual,
+            hazards=hazards,
+        )
+
+    lks = None
+    if b.lks is not None:
+        lks = LksPlan(
+            state=index[b.lks.state],
+            minimum_wage=tuple(b.lks.minimum_wage_month.at(d) for d in firsts),
+            hours_share=tuple(b.lks.hours_share.at(d) for d in firsts),
+            rise_max=b.lks.loonwaarde_rise_max.value,
+            cap=b.lks.loonwaarde_cap.value,
+        )
+    pot_columns = tuple(f"pot_{p}_{what}" for p in (pb.pots if pb else {}) for what in ("allocated", "spent", "starts"))
+    i_deel = b.i_deel
+    return BudgetPlan(
+        columns=(*BASE_COLUMNS, *pot_columns),
+        calendar=cal,
+        segments=c.segments,
+        horizon=c.horizon,
+        benefit_share=tuple(st.benefit_share if st.on_caseload else 0.0 for st in c.states),
+        monthly_benefit=tuple(i_deel.monthly_benefit.at(d) for d in firsts),
+        grant=tuple(cents(i_deel.grant.at(d)) for d in jan1),
+        reserve_opening=cents(i_deel.reserve_opening.value),
+        reserve_floor=cents(i_deel.reserve_floor.value) if i_deel.reserve_floor is not None else None,
+        lks=lks,
+        participatiebudget=participatie,
+        fund=fund,
+        programmes=tuple(
+            ProgrammePlan(name, tuple(cents(p.budget.at(d)) for d in jan1),
+                          tuple(cents(p.planned_spend.at(d)) for d in jan1), p.carry_over)
+            for name, p in b.programmes.items()
+        ),  # fmt: skip
+        payers=payers,
+    )
+
+
+def _jan1(cal: Calendar, year: int) -> dt.date:
+    return dt.date(year, 1, 1)
