@@ -183,6 +183,24 @@ class Compiled:
     def state_names(self) -> list[str]:
         return [st.name for st in self.states]
 
+    @property
+    def features(self) -> frozenset[str]:
+        """The mechanisms this model uses, by name: an engine runs a model only if it supports them all."""
+        used = {
+            "teams": bool(self.teams),
+            "places": any(p is not None for p in self.places),
+            "duration_bands": any(st.duration_edges for st in self.states),
+            "calendar_segments": len(self.segments) > 1,
+            "attributes": bool(self.attributes.names),
+            "search_period": self.intake.search is not None,
+            "budget": self.budget is not None,
+            "budget.lks": self.budget is not None and self.budget.lks is not None,
+            "budget.participatiebudget": self.budget is not None and self.budget.participatiebudget is not None,
+            "budget.revolving_fund": self.budget is not None and self.budget.fund is not None,
+            "budget.programmes": self.budget is not None and bool(self.budget.programmes),
+        }
+        return frozenset(name for name, on in used.items() if on)
+
 
 def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Compiled:
     """Compile ``scenario``; ``breaks`` adds calendar-segment edges (month times) that no lever makes."""
