@@ -118,8 +118,8 @@ def _drop_attribute_multipliers(monkeypatch):
 
 
 def _ignore_hazard_levers(monkeypatch):
-    real = compiled_module._levers
-    monkeypatch.setattr(compiled_module, "_levers", lambda sc: tuple(lv for lv in real(sc) if not lv.target.startswith("hazard.")))
+    real = compiled_module.lever_windows
+    monkeypatch.setattr(compiled_module, "lever_windows", lambda sc: tuple(lv for lv in real(sc) if not lv.target.startswith("hazard.")))
 
 
 def _shift_duration_bands(monkeypatch):

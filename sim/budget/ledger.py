@@ -9,7 +9,9 @@ transition:
 * ``affordable(s, k)`` before a costed transition starts (the start is refused
   when no purse can pay; the engine then calls ``refused`` and counts the flow),
 * ``on_transition(t, client, profile, s, k, to)`` when a costed or watched transition completes,
-* ``on_move(t, client, loonwaarde, s, to)`` when a client enters or leaves the LKS state,
+* ``on_move(t, client, loonwaarde, s, to, since)`` when a client enters or leaves a state the
+  ledger watches (the LKS state, states with a cost per month); ``since`` is when the stay began
+  (``t`` except for the initial households),
 * ``close_month(month, t, person_months)`` at every month end (benefits, LKS; at a
   year end the settlement, the loonwaarde reassessment and the next year's allocations).
 
@@ -54,7 +56,13 @@ class Ledger:
         watched = plan.fund.watched if plan.fund else frozenset()
         self.costed = frozenset(self.payers)  # transitions whose start must be paid
         self.keys = self.costed | watched  # transitions the ledger wants to hear of
-        self.states = frozenset({self.lks_state}) if self.lks is not None else frozenset()  # moves it wants to hear of
+        # costs per month in a state: the households there and when their stay began
+        self.members: dict[int, dict[int, float]] = {c.state: {} for c in plan.state_costs}
+        self.state_costs = {s: [c for c in plan.state_costs if c.state == s] for s in self.members}
+        self.accrued: dict[str, float] = {}  # euros per budget line, this month so far
+        self.programme = {prog.name: prog for prog in self.programmes}
+        self.staff = self.instruments = self.own = 0  # cents this year: staff, instrument costs, municipal budget
+        self.states = frozenset(self.members) | ({self.lks_state} if self.lks is not None else frozenset())
         self._open_year(0, 0.0)
 
     # -- engine hooks -----------------------------------------------------------------
@@ -84,18 +92,53 @@ class Ledger:
             if is_fund and to in self.plan.fund.targets:
                 self.fund.clients[client] = (t, to)
 
-    def on_move(self, t: float, client: int, loonwaarde: float, s: int | None, to: int) -> None:
+    def on_move(self, t: float, client: int, loonwaarde: float, s: int | None, to: int, since: float | None = None) -> None:
         if s == self.lks_state:
             self.lks.leave(client, t)
         if to == self.lks_state:
             self.lks.enter(client, loonwaarde, t)
+        if s in self.members:
+            self._accrue(s, self.members[s].pop(client), float(int(t)), t)
+        if to in self.members:
+            self.members[to][client] = t if since is None else since
 
     def close_month(self, month: int, t: float, person_months: np.ndarray) -> None:
         self.i_deel.close_month(month, person_months)
         if self.lks is not None:
             self.lks.close_month(month, t)
+        for s, members in self.members.items():
+            for since in members.values():
+                self._accrue(s, since, float(month), t)
+        for line, euros in self.accrued.items():
+            amount = cents(euros)
+            self.instruments += amount
+            self._book(line, amount)
+        self.accrued.clear()
+        for staff in self.plan.staff_costs:
+            amount = cents(staff.per_month[month])
+            self.staff += amount
+            self._book(staff.line, amount)
         if self.calendar.is_year_end(month):
             self._close_year(self.calendar.year_index(month), t)
+
+    def _accrue(self, s: int, since: float, start: float, end: float) -> None:
+        """Costs of one household's stay in ``s`` over [start, end), counted from ``since + after``."""
+        for cost in self.state_costs[s]:
+            begin = max(since + cost.after, start)
+            if end > begin:
+                self.accrued[cost.line] = self.accrued.get(cost.line, 0.0) + cost.per_month * (end - begin)
+
+    def _book(self, line: str, amount: int) -> None:
+        """A cost on a budget line: a pot (its balance falls and may go below 0), a programme, or the municipality."""
+        kind, _, name = line.partition(".")
+        if kind == "pot":
+            purse = self.pb.pots[name]
+            purse.balance -= amount
+            purse.spent += amount
+        elif kind == "programme":
+            self.programme[name].book(amount)
+        else:
+            self.own += amount
 
     # -- years --------------------------------------------------------------------------
     def _open_year(self, y: int, t: float) -> None:
@@ -119,6 +162,8 @@ class Ledger:
         for prog in self.programmes:
             for what, amount in prog.year(y).items():
                 row[f"programme_{what}"] = row.get(f"programme_{what}", 0) + amount
+        row |= {"staff_cost": self.staff, "instrument_cost": self.instruments, "municipality_cost": self.own}
+        self.staff = self.instruments = self.own = 0
         for name, value in row.items():
             self.table[y, self.col[name]] = value
         if y + 1 < self.plan.n_years:

@@ -35,6 +35,7 @@ from sim.model.compiled import (
     RULE_NEW_SPELL,
     UNGUIDED,
     Compiled,
+    priority_score,
 )
 from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX, FLOWS, Event
 from sim.model.streams import N_INTAKE, N_SOJOURNS, Stream, Streams
@@ -63,7 +64,7 @@ class WakeUp(simpy.Event):
 class Client:
     __slots__ = (
         "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
-        "spell_start", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
+        "spell_start", "entered", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
         "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
@@ -144,6 +145,7 @@ class Model:
         ]
         self._on_caseload = [st.on_caseload for st in self.states]
         self._has_places = [st.has_places for st in self.states]
+        self._max_stay = [(st.max_stay, st.expiry) if st.max_stay is not None else None for st in self.states]
         self._steps = [  # (destination, flow counters of the origin, new spell, costed, budget-tracked)
             [(tr.to, tr.flows, tr.new_spell, (s, k) in self._costed, (s, k) in self._budget_keys)
              for k, tr in enumerate(st.transitions)]
@@ -217,11 +219,14 @@ class Model:
                 lo, hi = st.loonwaarde
                 cl.loonwaarde = lo + (hi - lo) * cl.row[cl.base + self._intake0]
                 cl.n_intake = 1
-                cl.spell_start = st.initial_duration * math.log(1.0 - cl.row[cl.base + self._initial_duration])
+                u = cl.row[cl.base + self._initial_duration]
+                cl.spell_start = st.initial_duration * math.log(1.0 - u)
+                # the stay so far: the spell, or uniform within a maximum stay (the same uniform)
+                cl.entered = -u * st.max_stay[cl.profile] if st.max_stay is not None else cl.spell_start
                 cl.state = s
                 self._add_stock(s, 1)
                 if s in self._budget_states:
-                    self.ledger.on_move(0.0, cl.id, cl.loonwaarde, None, s)
+                    self.ledger.on_move(0.0, cl.id, cl.loonwaarde, None, s, cl.entered)
                 self.env.process(self._life(cl))
 
     def _arrivals(self):
@@ -275,6 +280,11 @@ class Model:
                 mode = GUIDED if cl.slot.granted else UNGUIDED
             waiting = mode == UNGUIDED or cl.place is not None
             nxt = self._next_event(cl, s, mode, waiting)
+            limit = self._max_stay[s]
+            if limit is not None:  # the stay runs out: a forced transition, unless a clock rings first
+                deadline = cl.entered + limit[0][cl.profile]
+                if deadline < self.horizon and (nxt is None or deadline < nxt[0]):
+                    nxt = (max(deadline, env.now), limit[1])
             if waiting:
                 # one wake-up event, rung by the timer or by the pool granting a slot or place
                 wake = WakeUp(env)
@@ -414,6 +424,7 @@ class Model:
             self._enter_intake(cl)
             return
         cl.state = to
+        cl.entered = now
         area[to] += stock[to] * (now - since[to])  # _add_stock(to, 1), inlined
         since[to] = now
         stock[to] += 1
@@ -423,11 +434,14 @@ class Model:
     def _enter_intake(self, cl: Client) -> None:
         self._count(INTAKE, F_INFLOW)
         self._record(cl, INTAKE, "", "arrival", "arrival", "")
+        cl.entered = self.env.now
         if self._intake_immediate:
             to = self._assign(cl)
             cl.state = to
             self._add_stock(to, 1)
             self._count(to, F_ENTRIES)
+            if to in self._budget_states:
+                self.ledger.on_move(self.env.now, cl.id, cl.loonwaarde, None, to)
             return
         cl.state = INTAKE
         self._add_stock(INTAKE, 1)
@@ -467,19 +481,17 @@ class Model:
                 ticket.event.succeed(ticket)
 
     def _priority(self, cl: Client, key: tuple) -> int:
-        """Lexicographic priority: rule i outweighs all later rules together (lower is served first)."""
-        rules = self._rules[key]
-        score = 0
-        for i, rule in enumerate(rules):
+        """The client's place on a waiting list (lower is served first; sim.model.compiled.priority_score)."""
+        priority = self._rules[key]
+        hits = []
+        for rule in priority.rules:
             if rule.kind == RULE_LEVEL:
-                hit = cl.levels[rule.attribute] == rule.level
+                hits.append(cl.levels[rule.attribute] == rule.level)
             elif rule.kind == RULE_NEW_SPELL:
-                hit = self.env.now - cl.spell_start < rule.threshold
+                hits.append(self.env.now - cl.spell_start < rule.threshold)
             else:
-                hit = cl.loonwaarde >= rule.threshold
-            if hit:
-                score += 1 << (len(rules) - 1 - i)
-        return -score
+                hits.append(cl.loonwaarde >= rule.threshold)
+        return priority_score(priority, hits)
 
     def _overflow(self, cl: Client):
         if cl.overflow is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sim.model.calendar import Calendar
+from sim.model.levers import lever_windows, levered
 
 if TYPE_CHECKING:
     from sim.model.schema import Scenario
@@ -25,6 +26,7 @@ BASE_COLUMNS = (
     "participatiebudget_spent", "participatiebudget_unspent",
     "revolving_fund_spent", "revolving_fund_balance", "revolving_fund_financed", "revolving_fund_savings",
     "programme_budget", "programme_spent", "programme_carry_over", "programme_lapsed",
+    "staff_cost", "instrument_cost", "municipality_cost", "programme_overspent",
 )  # fmt: skip
 COUNT_COLUMNS = frozenset({"lks_clients_end", "revolving_fund_financed"})
 
@@ -44,7 +46,7 @@ class PotPlan(NamedTuple):
     amount: tuple[int, ...]  # cents per budget year
     unit_cost: int | None  # cents per start
     allow_negative: bool
-    modelled: bool  # pays for a modelled transition (else booked as spent in full)
+    modelled: bool  # pays for a modelled transition or cost (else booked as spent in full)
 
 
 class ParticipatiePlan(NamedTuple):
@@ -76,8 +78,25 @@ class FundPlan(NamedTuple):
 class ProgrammePlan(NamedTuple):
     name: str
     budget: tuple[int, ...]  # cents per budget year
-    planned: tuple[int, ...]  # cents per budget year
+    planned: tuple[int, ...]  # cents per budget year, besides the costs booked on the programme
     carry_over: bool
+
+
+class StateCostPlan(NamedTuple):
+    """A cost per household-month in a state, from ``after`` months into the stay (sim.model.schema.StateCost)."""
+
+    state: int
+    per_month: float  # euros
+    after: float  # months
+    line: str  # "municipality", "pot.<name>" or "programme.<name>"
+
+
+class StaffCostPlan(NamedTuple):
+    """What a team's staff cost a budget line, month by month (FTE follow the levers)."""
+
+    team: str
+    line: str
+    per_month: tuple[float, ...]  # euros per simulated month
 
 
 class Payer(NamedTuple):
@@ -101,6 +120,8 @@ class BudgetPlan(NamedTuple):
     fund: FundPlan | None
     programmes: tuple[ProgrammePlan, ...]
     payers: dict[tuple[int, int], tuple[Payer, ...]]  # who pays a transition, in order of trying
+    state_costs: tuple[StateCostPlan, ...]
+    staff_costs: tuple[StaffCostPlan, ...]
 
     @property
     def n_years(self) -> int:
@@ -129,13 +150,16 @@ def compile_budget(scenario: Scenario, c) -> BudgetPlan:
     participatie = None
     if pb is not None:
         fallback = b.revolving_fund.fallback_pot if b.revolving_fund else None
+        lines = {c.paid_by for st in scenario.states.values() for c in st.costs}
+        lines |= {t.paid_by for t in scenario.werkmatchers.values() if t.cost_per_fte_year is not None}
+        lines |= {lv.paid_by for lv in scenario.levers.values() if lv.paid_by}
         pots = tuple(
             PotPlan(
                 name,
                 tuple(cents(pot.amount.at(d)) for d in jan1),
                 cents(pot.unit_cost.value) if pot.unit_cost else None,
                 pot.allow_negative,
-                bool(pot.pays) or name == fallback,
+                bool(pot.pays) or name == fallback or f"pot.{name}" in lines,
             )
             for name, pot in pb.pots.items()
         )
@@ -215,7 +239,50 @@ def compile_budget(scenario: Scenario, c) -> BudgetPlan:
             for name, p in b.programmes.items()
         ),  # fmt: skip
         payers=payers,
+        state_costs=tuple(
+            StateCostPlan(index[name], cost.per_month.value, cost.after_months.value if cost.after_months else 0.0,
+                          cost.paid_by)
+            for name, st in scenario.states.items()
+            for cost in st.costs
+        ),  # fmt: skip
+        staff_costs=staff_costs(scenario, c),
     )
+
+
+def staff_costs(scenario: Scenario, c) -> tuple[StaffCostPlan, ...]:
+    """Each team's cost per month: FTE (integrated over the month's calendar segments) x cost per FTE / 12.
+
+    The FTE a lever with ``paid_by`` adds (the FTE with all levers minus the FTE without that lever) is
+    paid by the lever's line; the rest by the team's.
+    """
+    levers = lever_windows(scenario)
+    edges = [*c.segments, c.horizon]
+    out = []
+    for name, team in scenario.werkmatchers.items():
+        if team.cost_per_fte_year is None:
+            continue
+        target = f"werkmatchers.{name}.fte"
+        paid = [lv for lv in levers if lv.target == target and lv.paid_by]
+        total = [levered(levers, target, team.fte.value, t) for t in c.segments]
+        shares = {lv.paid_by: [0.0] * len(total) for lv in paid}
+        for lv in paid:
+            without = [levered(tuple(x for x in levers if x is not lv), target, team.fte.value, t) for t in c.segments]
+            shares[lv.paid_by] = [s + a - b for s, a, b in zip(shares[lv.paid_by], total, without)]
+        own = [a - sum(s[j] for s in shares.values()) for j, a in enumerate(total)]
+        rate = team.cost_per_fte_year.value / 12.0
+        for line, fte in [(team.paid_by, own), *shares.items()]:
+            out.append(StaffCostPlan(name, line, tuple(rate * _month_integral(fte, edges, m) for m in range(c.n_months))))
+    return tuple(out)
+
+
+def _month_integral(values: list[float], edges: list[float], month: int) -> float:
+    """Integral over [month, month + 1) of a step function with ``values[j]`` on [edges[j], edges[j+1])."""
+    total = 0.0
+    for j, v in enumerate(values):
+        lo, hi = max(edges[j], month), min(edges[j + 1], month + 1)
+        if hi > lo:
+            total += v * (hi - lo)
+    return total
 
 
 def _jan1(cal: Calendar, year: int) -> dt.date:

@@ -19,13 +19,13 @@ import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import NamedTuple
 
 import numpy as np
 
 from sim.model.budget_plan import BudgetPlan, compile_budget
 from sim.model.calendar import Calendar
+from sim.model.levers import lever_windows, levered
 from sim.model.records import FLOW_INDEX, KIND_FLOW
 from sim.model.schema import PriorityRule, Scenario
 from sim.model.streams import Layout
@@ -39,8 +39,10 @@ INTAKE_ASSIGN = "assign"
 # service modes: how a household in a state is served by its werkmatcher team
 NO_TEAM, GUIDED, UNGUIDED = 0, 1, 2
 
-# priority rule kinds (waiting lists)
+# priority rule kinds (waiting lists) and tie-breaks among the rules that are not "always served"
 RULE_LEVEL, RULE_NEW_SPELL, RULE_LOONWAARDE = 0, 1, 2
+TIE_ORDERED, TIE_ANY, TIE_FIFO = 0, 1, 2
+TIE_BREAK = {"ordered": TIE_ORDERED, "any": TIE_ANY, "fifo": TIE_FIFO}
 
 # A team's caseload norm is divided by; a norm is validated > 0, this only guards a lever taking it to 0.
 MIN_NORM = 1e-12
@@ -63,13 +65,21 @@ class Transition(NamedTuple):
 
 
 class Rule(NamedTuple):
-    """One waiting-list priority criterion; earlier rules outweigh all later ones together."""
+    """One waiting-list priority criterion (how rules combine: :func:`priority_score`)."""
 
     name: str
     kind: int  # RULE_LEVEL, RULE_NEW_SPELL or RULE_LOONWAARDE
     attribute: int  # RULE_LEVEL: attribute index
     level: int  # RULE_LEVEL: level index
     threshold: float  # RULE_NEW_SPELL: months; RULE_LOONWAARDE: loonwaarde
+    always: bool  # an always-served group
+
+
+class Priority(NamedTuple):
+    """A waiting list's rules and how the rules that are not ``always`` break ties."""
+
+    rules: tuple[Rule, ...]
+    tie_break: int  # TIE_ORDERED, TIE_ANY or TIE_FIFO
 
 
 class State(NamedTuple):
@@ -84,7 +94,9 @@ class State(NamedTuple):
     initial_duration: float  # mean spell duration of the initial households (exponential)
     duration_edges: tuple[float, ...]  # union of the transitions' band edges
     transitions: tuple[Transition, ...]
-    priority: tuple[Rule, ...]
+    priority: Priority
+    max_stay: tuple[float, ...] | None  # per profile: months a stay may last; None for no limit
+    expiry: int  # the transition that happens when the stay runs out (-1 without a limit)
 
 
 class Team(NamedTuple):
@@ -96,7 +108,7 @@ class Team(NamedTuple):
     contacts: tuple[float, ...]  # guided contacts per client-month, per calendar segment
     reference: float  # contacts per client-month at which the base rates hold
     unguided: float  # contacts per client-month while waiting for a werkmatcher
-    priority: tuple[Rule, ...]
+    priority: Priority
 
 
 class SearchPeriod(NamedTuple):
@@ -206,7 +218,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
     """Compile ``scenario``; ``breaks`` adds calendar-segment edges (month times) that no lever makes."""
     calendar = Calendar(scenario.start, int(math.ceil(scenario.horizon)))
     horizon = scenario.horizon
-    levers = _levers(scenario)
+    levers = lever_windows(scenario)
     edges = sorted(
         {0.0}
         | {m for lv in levers for m in (lv.start, lv.end) if 0 < m < horizon}
@@ -236,7 +248,9 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
             transitions=(
                 Transition(INTAKE_ASSIGN, ASSIGN, "transfer", None, intake_rate, (), (1.0,), 0.0, False, (), False),
             ),
-            priority=(),
+            priority=Priority((), TIE_ORDERED),
+            max_stay=None,
+            expiry=-1,
         )
     ]
     for name, st in scenario.states.items():
@@ -255,7 +269,9 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
                 initial_duration=st.initial_duration_months.value if st.initial_duration_months else 1.0,
                 duration_edges=tuple(sorted({e for tr in transitions for e in tr.band_edges})),
                 transitions=transitions,
-                priority=_rules(st.priority, attributes),
+                priority=_priority(st.priority, st.tie_break, attributes),
+                max_stay=_max_stay(st, attributes),
+                expiry=list(st.transitions).index(st.max_stay.then) if st.max_stay else -1,
             )
         )
     states_t = tuple(states)
@@ -263,7 +279,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
     base, factors, service = [], [], []
     for s, st in enumerate(states_t):
         lever_keys = [f"hazard.{st.name}.{tr.name}" for tr in st.transitions]
-        lever = np.array([[_value(levers, key, 1.0, t) for key in lever_keys] for t in edges]).reshape(len(edges), -1)
+        lever = np.array([[levered(levers, key, 1.0, t) for key in lever_keys] for t in edges]).reshape(len(edges), -1)
         bands = np.array(
             [[tr.rate * tr.band_multipliers[bisect.bisect_right(tr.band_edges, lower)] for tr in st.transitions]
              for lower in (0.0, *st.duration_edges)]
@@ -273,7 +289,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
         service.append(_frozen(_service(st, teams[st.team] if st.team >= 0 else None, len(edges))))
 
     places = tuple(
-        tuple(max(0, int(round(_value(levers, f"places.{st.name}", scenario.states[st.name].places.value, t))))
+        tuple(max(0, int(round(levered(levers, f"places.{st.name}", scenario.states[st.name].places.value, t))))
               for t in edges)
         if st.has_places else None
         for st in states_t
@@ -312,34 +328,6 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
 
 
 # -- pieces ---------------------------------------------------------------------------------------
-class _Lever(NamedTuple):
-    target: str
-    start: float
-    end: float
-    add: float
-    multiply: float
-
-
-def _levers(scenario: Scenario) -> tuple[_Lever, ...]:
-    cal = Calendar(scenario.start, 0)
-    return tuple(
-        _Lever(lv.target, cal.months(lv.start), cal.months(lv.end) if lv.end else math.inf, lv.add, lv.multiply)
-        for lv in scenario.levers.values()
-    )
-
-
-def _value(levers: tuple[_Lever, ...], target: str, base: float, t: float) -> float:
-    """``base`` with every lever on ``target`` active at month ``t`` applied: (base + adds) x multipliers."""
-    add, mult = 0.0, 1.0
-    for lever in levers:
-        if not (lever.target == target or (lever.target.startswith("hazard.") and fnmatchcase(target, lever.target))):
-            continue
-        if lever.start <= t < lever.end:
-            add += lever.add
-            mult *= lever.multiply
-    return max(0.0, (base + add) * mult)
-
-
 def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array, dtype=float)
     array.setflags(write=False)
@@ -398,16 +386,55 @@ def _transition(s: int, name: str, tr, index: dict[str, int]) -> Transition:
     )
 
 
-def _rules(rules: list[PriorityRule], attributes: Attributes) -> tuple[Rule, ...]:
+def _priority(rules: list[PriorityRule], tie_break: str, attributes: Attributes) -> Priority:
+    return Priority(tuple(_rule(rule, attributes) for rule in rules), TIE_BREAK[tie_break])
+
+
+def _rule(rule: PriorityRule, attributes: Attributes) -> Rule:
+    if rule.attribute is not None:
+        a = attributes.names.index(rule.attribute)
+        return Rule(rule.name, RULE_LEVEL, a, attributes.levels[a].index(rule.equals), 0.0, rule.always)
+    if rule.spell_months_below is not None:
+        return Rule(rule.name, RULE_NEW_SPELL, -1, -1, rule.spell_months_below, rule.always)
+    return Rule(rule.name, RULE_LOONWAARDE, -1, -1, rule.loonwaarde_at_least, rule.always)
+
+
+def priority_score(priority: Priority, hits: list[bool]) -> int:
+    """Waiting-list score of a client whose rule tests came out ``hits`` (lower is served first).
+
+    Always-served groups come before everyone else. Among the other rules, ``ordered`` ranks
+    lexicographically (rule i outweighs all later rules together), ``any`` puts a client meeting any
+    of them before one meeting none, ``fifo`` ignores them. Equal scores are served first come,
+    first served.
+    """
+    rules = priority.rules
+    if priority.tie_break == TIE_ORDERED and not any(rule.always for rule in rules):
+        score = 0
+        for i, hit in enumerate(hits):
+            if hit:
+                score += 1 << (len(rules) - 1 - i)
+        return -score
+    always = any(hit for hit, rule in zip(hits, rules) if rule.always)
+    others = [hit for hit, rule in zip(hits, rules) if not rule.always]
+    if priority.tie_break == TIE_ORDERED:
+        rest = sum(1 << (len(others) - 1 - i) for i, hit in enumerate(others) if hit)
+    elif priority.tie_break == TIE_ANY:
+        rest = int(any(others))
+    else:
+        rest = 0
+    return -((int(always) << len(others)) + rest)
+
+
+def _max_stay(st, attributes: Attributes) -> tuple[float, ...] | None:
+    """Per profile: the maximum stay, the shortest of the general limit and those of the profile's levels."""
+    if st.max_stay is None:
+        return None
+    general = st.max_stay.months.value
+    special = st.max_stay.by_attribute.values if st.max_stay.by_attribute else {}
     out = []
-    for rule in rules:
-        if rule.attribute is not None:
-            a = attributes.names.index(rule.attribute)
-            out.append(Rule(rule.name, RULE_LEVEL, a, attributes.levels[a].index(rule.equals), 0.0))
-        elif rule.spell_months_below is not None:
-            out.append(Rule(rule.name, RULE_NEW_SPELL, -1, -1, rule.spell_months_below))
-        else:
-            out.append(Rule(rule.name, RULE_LOONWAARDE, -1, -1, rule.loonwaarde_at_least))
+    for profile in attributes.profiles:
+        keys = {f"{attributes.names[a]}.{attributes.levels[a][i]}" for a, i in enumerate(profile)}
+        out.append(min([general, *(months for key, months in special.items() if key in keys)]))
     return tuple(out)
 
 
@@ -415,9 +442,9 @@ def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Te
     team = scenario.werkmatchers[name]
     slots, contacts, ftes = [], [], []
     for t in edges:
-        fte = _value(levers, f"werkmatchers.{name}.fte", team.fte.value, t)
-        norm = _value(levers, f"werkmatchers.{name}.caseload_norm", team.caseload_norm.value, t)
-        prod = _value(levers, f"werkmatchers.{name}.productivity", team.productivity.value if team.productivity else 1.0, t)
+        fte = levered(levers, f"werkmatchers.{name}.fte", team.fte.value, t)
+        norm = levered(levers, f"werkmatchers.{name}.caseload_norm", team.caseload_norm.value, t)
+        prod = levered(levers, f"werkmatchers.{name}.productivity", team.productivity.value if team.productivity else 1.0, t)
         slots.append(max(0, int(math.floor(fte * norm + SLOT_EPS))))
         contacts.append(team.contacts_per_fte_month.value * prod / max(norm, MIN_NORM))
         ftes.append(fte)
@@ -430,7 +457,7 @@ def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Te
         contacts=tuple(contacts),
         reference=team.reference_contacts_per_client_month.value,
         unguided=team.unguided_contacts_per_client_month.value,
-        priority=_rules(team.priority, attributes),
+        priority=_priority(team.priority, team.tie_break, attributes),
     )
 
 
@@ -462,5 +489,5 @@ def _inflow(scenario: Scenario, calendar: Calendar, levers) -> tuple[tuple[float
         level = rate.at(when) if isinstance(rate, DatedValues) else rate.value
         if season is not None:
             level *= season.factors[when.month - 1]
-        segments.append((start, _value(levers, "inflow", level, start)))
+        segments.append((start, levered(levers, "inflow", level, start)))
     return tuple(segments)

@@ -100,9 +100,15 @@ class Transition(Strict):
 
 
 class PriorityRule(Strict):
-    """One criterion of a waiting list's priority order (earlier rules weigh more)."""
+    """One criterion of a waiting list's priority order.
+
+    ``always`` marks a group that is always served (new inflow and youth in Utrecht's rules): its
+    members go before everyone else, and a pot whose money has run out still pays for them. How the
+    other rules order the rest is the list's ``tie_break``.
+    """
 
     name: str
+    always: bool = False
     attribute: str | None = None
     equals: str | None = None
     spell_months_below: Positive | None = None
@@ -124,6 +130,37 @@ class PriorityRule(Strict):
         return self
 
 
+class AttributeMonths(Strict):
+    """Months keyed ``attribute.level`` (e.g. a shorter maximum stay for youth)."""
+
+    values: dict[str, Positive] = Field(min_length=1)
+    source: Source
+
+
+class MaxStay(Strict):
+    """A maximum time in a state: when it runs out, the transition ``then`` happens (if nothing came first)."""
+
+    months: PositiveValue
+    by_attribute: AttributeMonths | None = None  # a household with one of these levels has the shortest that applies
+    then: str  # one of the state's transitions
+
+
+class StateCost(Strict):
+    """A cost for every household in the state, per month of its stay from ``after_months`` on.
+
+    ``paid_by`` names the budget line that bears it: ``pot.<name>`` (a Participatiebudget pot),
+    ``programme.<name>`` or ``municipality`` (the municipality's own budget, reported only).
+    """
+
+    label: str = ""
+    per_month: NonNegativeValue  # EUR per household-month
+    after_months: NonNegativeValue | None = None  # months into the stay before the cost starts (default 0)
+    paid_by: str
+
+
+TIE_BREAKS = ("ordered", "any", "fifo")
+
+
 class State(Strict):
     label: str
     on_caseload: bool = True
@@ -133,7 +170,10 @@ class State(Strict):
     loonwaarde: LoonwaardeRange | None = None
     places: CountValue | None = None
     priority: list[PriorityRule] = Field(default_factory=list, max_length=20)
+    tie_break: Literal[TIE_BREAKS] = "ordered"  # type: ignore[valid-type]
     transitions: dict[str, Transition] = Field(default_factory=dict)
+    max_stay: MaxStay | None = None
+    costs: list[StateCost] = Field(default_factory=list, max_length=5)
 
     @field_validator("transitions")
     @classmethod
@@ -182,6 +222,9 @@ class Team(Strict):
     unguided_contacts_per_client_month: PositiveValue
     productivity: PositiveValue | None = None
     priority: list[PriorityRule] = Field(default_factory=list, max_length=20)
+    tie_break: Literal[TIE_BREAKS] = "ordered"  # type: ignore[valid-type]
+    cost_per_fte_year: NonNegativeValue | None = None  # EUR per FTE per year, salary with overhead
+    paid_by: str = "municipality"  # budget line of the team's cost (see StateCost)
 
 
 class Lever(Strict):
@@ -198,6 +241,7 @@ class Lever(Strict):
     add: Annotated[float, Number, Field(ge=-MAX_INFLOW, le=MAX_INFLOW, allow_inf_nan=False)] = 0.0
     source: Source
     description: str = ""
+    paid_by: str | None = None  # for an FTE lever: the budget line that pays the FTE it adds
 
     @model_validator(mode="after")
     def _window(self) -> Lever:
@@ -280,6 +324,8 @@ def _reference_problems(s: Scenario):
             else:
                 team_of[st] = tname
         yield from _priority_problems(f"werkmatchers.{tname}.priority", team.priority, s)
+        if team.cost_per_fte_year is not None:
+            yield from _line_problems(f"werkmatchers.{tname}.paid_by", team.paid_by, s)
 
     for sname, state in s.states.items():
         where = f"states.{sname}"
@@ -313,6 +359,14 @@ def _reference_problems(s: Scenario):
                         yield f"{at}.attribute_multipliers.{key}: unknown attribute level"
             if tr.to in names and s.states[tr.to].places is not None and tr.to == sname:
                 yield f"{at}.to: a state with places cannot loop onto itself"
+        if state.max_stay is not None:
+            if state.max_stay.then not in state.transitions:
+                yield f"{where}.max_stay.then: {state.max_stay.then!r} is not a transition of {sname!r}"
+            for key in state.max_stay.by_attribute.values if state.max_stay.by_attribute else {}:
+                if key not in levels:
+                    yield f"{where}.max_stay.by_attribute.{key}: unknown attribute level"
+        for i, cost in enumerate(state.costs):
+            yield from _line_problems(f"{where}.costs.{i}.paid_by", cost.paid_by, s)
 
     for lname, lever in s.levers.items():
         at = f"levers.{lname}"
@@ -334,11 +388,28 @@ def _reference_problems(s: Scenario):
             yield f"{at}.target: {rest!r} is not a state with places"
         if lever.start < s.start:
             yield f"{at}.from: before the scenario start {s.start}"
+        if lever.paid_by is not None:
+            if not lever.target.endswith(".fte"):
+                yield f"{at}.paid_by: only a lever on a team's fte adds staff that someone pays"
+            else:
+                yield from _line_problems(f"{at}.paid_by", lever.paid_by, s)
     yield from budget_problems(s)
     if s.budget is not None and s.start.month != 1:
         yield "start: a scenario with a [budget] must start on 1 January (budget years are calendar years)"
     if isinstance(s.inflow.rate, DatedValues) and not math.isfinite(sum(s.inflow.rate.values.values())):
         yield "inflow.rate.values: must be finite"
+
+
+def _line_problems(where: str, line: str, s: Scenario):
+    """A budget line named by ``paid_by``: ``municipality``, ``pot.<name>`` or ``programme.<name>``."""
+    kind, _, name = line.partition(".")
+    if s.budget is None:
+        yield f"{where}: costs are booked in the [budget] section, which this scenario lacks"
+        return
+    pots = s.budget.participatiebudget.pots if s.budget.participatiebudget else {}
+    if line == "municipality" or (kind == "pot" and name in pots) or (kind == "programme" and name in s.budget.programmes):
+        return
+    yield f"{where}: {line!r} is not a budget line (use 'municipality', 'pot.<pot>' or 'programme.<programme>')"
 
 
 def _priority_problems(where: str, rules: list[PriorityRule], s: Scenario):
