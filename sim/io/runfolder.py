@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from sim import __version__
 from sim.engines.backends import iter_replications
 from sim.io.plots import budget_charts, caseload_fan_chart
+from sim.io.progress import Progress
 from sim.io.tables import annual_table, month_labels, monthly_table, summary_table, write_json
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, result_from_npz, result_to_npz
 from sim.model import Scenario, content_hash
@@ -77,10 +76,10 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
     wanted = range(settings.replications)
     reused = folder.done() & set(wanted)
     todo = [r for r in wanted if r not in reused]
-    progress = sys.stderr.isatty() if settings.progress is None else settings.progress
-    bar = tqdm(
-        total=settings.replications, initial=len(reused), desc=scenario.name, unit="rep",
-        disable=not progress, file=sys.stderr,
+    # progress None (library default): a bar on a terminal only; True (the CLI): lines when not a terminal
+    bar = Progress(
+        settings.replications, scenario.name, initial=len(reused), quiet=settings.progress is False,
+        lines=settings.progress is not None,
     )  # fmt: skip
     with bar:
         for result in iter_replications(
