@@ -53,6 +53,7 @@ def handle(args: argparse.Namespace) -> int:
         engine=args.engine,
         scheduler=args.scheduler,
         resume=args.resume,
+        lang=args.lang,
     )
     out = args.out or default_out(scenario)
     try:

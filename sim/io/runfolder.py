@@ -47,6 +47,7 @@ class RunSettings:
     engine: str = "local"
     scheduler: str | None = None
     resume: bool = False
+    lang: str | None = None  # chart labels: nl or en (default: the scenario's language, else nl)
 
 
 def default_out(scenario: Scenario) -> Path:
@@ -101,17 +102,19 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
         "version": __version__,
         "python": platform.python_version(),
     }
-    write_outputs(compiled, folder, settings.replications, manifest, started)
+    write_outputs(compiled, folder, settings.replications, manifest, started, lang=settings.lang)
     return out
 
 
-def write_outputs(compiled: Compiled, folder: WorkFolder, replications: int, manifest: dict, started: float) -> None:
+def write_outputs(
+    compiled: Compiled, folder: WorkFolder, replications: int, manifest: dict, started: float, lang: str | None = None
+) -> None:
     """Build the tables and charts from the saved replications; move them in, manifest last."""
     out = folder.root
     (out / COMPLETE).unlink(missing_ok=True)  # the folder is incomplete until the new manifest lands
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}outputs-", dir=out))
     try:
-        totals = _write_tables(compiled, folder, replications, tmp)
+        totals = _write_tables(compiled, folder, replications, tmp, lang)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         for name in sorted(p.name for p in tmp.iterdir()):
             target = out / name
@@ -130,7 +133,7 @@ def write_outputs(compiled: Compiled, folder: WorkFolder, replications: int, man
     tmp_manifest.replace(out / COMPLETE)
 
 
-def _write_tables(compiled: Compiled, folder: WorkFolder, replications: int, tmp: Path) -> dict:
+def _write_tables(compiled: Compiled, folder: WorkFolder, replications: int, tmp: Path, lang: str | None = None) -> dict:
     """Write every table and chart into ``tmp``, reading one saved replication at a time."""
     scenario = compiled.scenario
     on = [i for i, s in enumerate(compiled.states) if s.on_caseload]
@@ -150,8 +153,10 @@ def _write_tables(compiled: Compiled, folder: WorkFolder, replications: int, tmp
     # charts: every chart is drawn here from `annual` or `monthly_stock`
     (tmp / "charts").mkdir()
     monthly_stock = _stock_frame(compiled, on, np.stack(stocks))
-    caseload_fan_chart(monthly_stock, tmp / "charts" / "caseload.png", f"{scenario.name}: caseload")
-    budget_charts(annual, tmp / "charts", scenario.name)
+    lang = lang or scenario.language
+    labels = {name: state.label for name, state in scenario.states.items()}
+    caseload_fan_chart(monthly_stock, tmp / "charts" / "caseload.png", scenario.name, labels, lang)
+    budget_charts(annual, tmp / "charts", scenario.name, lang)
     write_json(tmp / "scenario.json", scenario.model_dump(mode="json", by_alias=True))
     return {"simpy_events": events, "clients_simulated": clients}
 
