@@ -24,8 +24,8 @@ from sim.engines.simpy_engine import Result
 from sim.io.progress import Progress
 from sim.io.tables import annual_table, month_labels
 from sim.model import Scenario, load_scenario, resolve_path
-from sim.model.loader import BUNDLED
 from sim.model.compiled import Compiled, compile_scenario
+from sim.model.loader import BUNDLED
 from sim.model.records import FLOW_INDEX
 
 LEVEL = 0.95

@@ -30,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("--independent", action="store_true", help="give each scenario its own seed (no CRN; for checking)")
     p.add_argument("--years-shown", type=years_list, metavar="YEARS",
                    help="years of the report's key figures, e.g. 2019-2021 or 2020,2022 (default: the years in which "
-                        "the alternatives' levers or dated values differ from the base, else the last 3 years)")  # fmt: skip
+                        "the alternatives' levers or dated values differ from the base, else the last 3)")  # fmt: skip
     add_lang(p)
     add_quiet(p)
     p.set_defaults(handler=handle)

@@ -20,7 +20,7 @@ def register(sub) -> None:
     )
     p.add_argument("scenario", help="scenario file or bundled name")
     p.add_argument("--lever", required=True,
-                   help="parameter path of a number, e.g. werkmatchers.opstap.fte (docs/scenarios.md, 'Parameter paths')")  # fmt: skip
+                   help="parameter path of a number, e.g. werkmatchers.opstap.fte (docs/scenarios.md)")  # fmt: skip
     p.add_argument("--target", required=True, type=_target, help="METRIC=VALUE, METRIC a column of annual.csv")
     p.add_argument("--year", type=int, help="calendar year of the metric (default: summed over all years)")
     p.add_argument("--range", nargs=2, type=float, metavar=("LOW", "HIGH"), help="lever range (default x0.5 to x2)")

@@ -52,4 +52,4 @@ def years_list(text: str) -> list[int]:
 def add_lang(p: argparse.ArgumentParser) -> None:
     """``--lang nl|en`` for report, workbook and chart labels."""
     p.add_argument("--lang", choices=("nl", "en"),
-                   help="language of report, workbook and charts (default: the scenario's 'language', else nl)")  # fmt: skip
+                   help="language of report, workbook and charts (default: the scenario's language, else nl)")

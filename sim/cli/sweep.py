@@ -25,7 +25,7 @@ def register(sub) -> None:
     p = sub.add_parser("sweep", help="parameter sweep with sensitivity analysis (SALib)")
     p.add_argument("scenario", help="scenario file or bundled name")
     p.add_argument("--params", type=Path, required=True,
-                   help="TOML file: parameter paths with low/high bounds (example: scenarios/sweeps/utrecht_example.toml)")
+                   help="TOML file: parameter paths with low/high bounds (an example is in scenarios/sweeps/)")
     p.add_argument("--method", choices=METHODS, default="morris")
     p.add_argument("--n", type=positive_int, default=4,
                    help="morris: trajectories; sobol: base sample (power of 2); lhs: points")  # fmt: skip

@@ -103,8 +103,10 @@ def make_app(scenario: str | None = None, years: int | None = None, replications
 
     # replications run on request, not on every change: Dash sends a page's callbacks one after the
     # other, so automatic replications would hold up the instant analytic update behind them
-    @app.callback(Output("bands", "children"), Input("get-bands", "n_clicks"),
-                  *[State(c.component_id, c.component_property) for c in controls], *ids, prevent_initial_call=True)  # fmt: skip
+    states = [State(c.component_id, c.component_property) for c in controls]
+
+    @app.callback(Output("bands", "children"), Input("get-bands", "n_clicks"), *states, *ids,
+                  prevent_initial_call=True)  # fmt: skip
     def bands(clicks, *args):
         try:
             state = page_state(*args)
@@ -114,7 +116,7 @@ def make_app(scenario: str | None = None, years: int | None = None, replications
         return band_charts(arms, t)
 
     @app.callback(Output("download", "data"), Input("get-report", "n_clicks"), Input("get-workbook", "n_clicks"),
-                  *[State(c.component_id, c.component_property) for c in controls], *ids, prevent_initial_call=True)  # fmt: skip
+                  *states, *ids, prevent_initial_call=True)  # fmt: skip
     def download(report_clicks, workbook_clicks, *args):
         from dash import ctx
 
@@ -199,7 +201,8 @@ def headline(base: dict, mine: dict, t):
         html.H3(t("explore.headline", year=year)),
         html.Div(style={"display": "flex", "gap": "1em"}, children=[
             figure(t("explore.caseload", year=year), mine["caseload_end"], base["caseload_end"], "caseload-figure"),
-            figure(t("explore.exits", year=year), mine["exits_work_year"], base["exits_work_year"], "exits-work-figure"),
+            figure(t("explore.exits", year=year), mine["exits_work_year"], base["exits_work_year"],
+                   "exits-work-figure"),
         ]),
     ])  # fmt: skip
 

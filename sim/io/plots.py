@@ -136,7 +136,9 @@ BUDGET_FLOWS = (
     ("participatiebudget_spent", "budget.participatiebudget_spent"), ("programme_spent", "budget.programme_spent"),
     ("staff_cost", "budget.staff_cost"),
 )  # fmt: skip
-BUDGET_STOCKS = (("reserve_balance", "budget.reserve_balance"), ("revolving_fund_balance", "budget.revolving_fund_balance"))
+BUDGET_STOCKS = (
+    ("reserve_balance", "budget.reserve_balance"), ("revolving_fund_balance", "budget.revolving_fund_balance"),
+)  # fmt: skip
 
 
 def budgets_chart(annual: pd.DataFrame, path: Path, title: str, lang: str | None = None) -> None:
@@ -144,7 +146,8 @@ def budgets_chart(annual: pd.DataFrame, path: Path, title: str, lang: str | None
     t = _t(lang)
     years = sorted(annual["year"].unique())
     fig, axes = plt.subplots(2, 1, figsize=(9, 9), sharex=True)
-    for ax, series, axis in ((axes[0], BUDGET_FLOWS, "chart.flows_axis"), (axes[1], BUDGET_STOCKS, "chart.stocks_axis")):
+    panels = ((axes[0], BUDGET_FLOWS, "chart.flows_axis"), (axes[1], BUDGET_STOCKS, "chart.stocks_axis"))
+    for ax, series, axis in panels:
         handles = []
         for i, (column, key) in enumerate(s for s in series if s[0] in annual):
             samples = annual.pivot(index="replication", columns="year", values=column)[years].to_numpy() / 1e6

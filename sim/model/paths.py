@@ -74,7 +74,8 @@ def get(data: dict[str, Any], path: str, default: float | None = None) -> float:
     if isinstance(node, dict):
         if "values" in node and "value" not in node:
             dates = ", ".join(str(d) for d in node["values"])
-            raise PathError(f"{path}: dated values; name one date, e.g. {long}.values.{next(iter(node['values']))} ({dates})")
+            example = f"{long}.values.{next(iter(node['values']))}"
+            raise PathError(f"{path}: dated values; name one date, e.g. {example} ({dates})")
         if "value" not in node:
             raise PathError(f"{path}: not a number or a sourced value")
         node = node["value"]

@@ -73,7 +73,8 @@ def build_outputs(
     years = sorted(set(years_shown)) if years_shown else default_years(arms)
     missing = [y for y in years if y not in available]
     if missing:
-        raise ValueError(f"--years-shown {', '.join(map(str, missing))}: not simulated ({available[0]}-{available[-1]})")
+        asked = ", ".join(map(str, missing))
+        raise ValueError(f"--years-shown {asked}: not simulated ({available[0]}-{available[-1]})")
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     table = comparison_table(arms)
     table.to_csv(folder / "comparison.csv", index=False)
@@ -92,7 +93,8 @@ def build_outputs(
     rows = key_figures(arms, years)
     words = summary(arms, years, t)
     sections = [differences(arms[0].scenario, arm.scenario, t) for arm in arms[1:]]
-    (folder / "report.html").write_text(render_report(arms, rows, words, charts, sections, t, created), encoding="utf-8")
+    page = render_report(arms, rows, words, charts, sections, t, created)
+    (folder / "report.html").write_text(page, encoding="utf-8")
     meta = {
         "base": arms[0].key,
         "scenarios": {a.key: {"name": a.scenario.name, "sha256": content_hash(a.scenario)} for a in arms},

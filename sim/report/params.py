@@ -65,7 +65,8 @@ def lever_row(lever, scenario: Scenario, t) -> dict[str, str]:
         target = f"{target} — {lever.description}"
     add = t("params.add", value=t.number(lever.add, _decimals(lever.add), sign=True)) if lever.add else ""
     mul = t("params.multiply", value=t.number(lever.multiply, _decimals(lever.multiply))) if lever.multiply != 1 else ""
-    change = t("params.both", add=add, multiply=t.number(lever.multiply, _decimals(lever.multiply))) if add and mul else add or mul
+    factor = t.number(lever.multiply, _decimals(lever.multiply))
+    change = t("params.both", add=add, multiply=factor) if add and mul else add or mul
     if lever.end is None:
         window = t("params.from", start=t.date(lever.start))
     else:

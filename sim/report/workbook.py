@@ -138,7 +138,8 @@ def write_workbook(path: Path, arms: list[Arm], rows: list[Row], sections: list[
     table_sheet(wb, used, t("workbook.data"), t("report.footnote_intervals", n=n),
                 [t("workbook.measure"), t("workbook.year"), t("workbook.scenario"), t("workbook.mean"),
                  t("workbook.difference"), t("workbook.ci_low"), t("workbook.ci_high")],
-                data[["metric", "year", "label", "mean", "diff_vs_base", "diff_ci_low", "diff_ci_high"]].values.tolist(),
+                data[["metric", "year", "label", "mean", "diff_vs_base", "diff_ci_low", "diff_ci_high"]]
+                .values.tolist(),
                 [None, None, None, DECIMAL, DECIMAL, DECIMAL, DECIMAL])  # fmt: skip
     _metadata(wb, used, arms, t, meta)
     wb.save(path)
@@ -208,9 +209,11 @@ def _metadata(wb, used, arms: list[Arm], t, meta: dict) -> None:
     for i, arm in enumerate(arms, start=1):
         role = t("report.base") if i == 1 else t("report.alternative")
         rows.append([f"{t('workbook.meta_scenario', i=i)} ({role})", arm.scenario.name])
-        rows.append([f"{t('workbook.meta_scenario', i=i)}: {t('workbook.description').lower()}", arm.scenario.description])
+        what = f"{t('workbook.meta_scenario', i=i)}: {t('workbook.description').lower()}"
+        rows.append([what, arm.scenario.description])
         rows.append([f"{t('workbook.meta_scenario', i=i)}: file", arm.key])
-    table_sheet(wb, used, t("workbook.metadata"), t("workbook.metadata"), [t("workbook.key"), t("workbook.value")], rows)
+    header = [t("workbook.key"), t("workbook.value")]
+    table_sheet(wb, used, t("workbook.metadata"), t("workbook.metadata"), header, rows)
 
 
 def _shown(value) -> str:
