@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 # low to high; a module may import its own layer and the layers below it
-LAYERS = {"model": 0, "budget": 1, "analytic": 1, "engines": 2, "io": 3, "analysis": 4, "report": 5, "cli": 6}
+LAYERS = {"util": 0, "model": 0, "budget": 1, "analytic": 1, "engines": 2, "io": 3, "analysis": 4, "report": 5, "cli": 6}
 
 
 def _module(path: Path) -> str:

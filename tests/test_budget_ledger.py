@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sim import compile_scenario
-from sim.model.streams import Stream
 from sim.engines.simpy_engine import Model
 from sim.model.records import FLOW_INDEX
+from sim.model.streams import Stream
 
 from .conftest import scenario_from
 

@@ -16,9 +16,9 @@ from sim import compile_scenario, load_scenario
 from sim.analysis.experiment import checks, load_design, run_trials
 from sim.analysis.experiment.analysis import diff_in_proportions, lpm_hc2, mde, p_value, power_at
 from sim.analysis.experiment.model import TrialModel, compile_for_trial
-from sim.model.compiled import GUIDED, UNGUIDED
 from sim.analysis.experiment.trial import candidate_share, trial_scenario
 from sim.cli import main
+from sim.model.compiled import GUIDED, UNGUIDED
 from tests.conftest import ROOT
 
 BASELINE = ROOT / "scenarios" / "utrecht_baseline.toml"

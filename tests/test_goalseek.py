@@ -57,5 +57,5 @@ def test_set_lever_paths():
     assert set_lever(data, "werkmatchers.opstap.productivity", 2)["werkmatchers"]["opstap"]["productivity"]["value"] == 2
     assert data["werkmatchers"]["opstap"]["fte"]["value"] == 12  # the input is not changed
     assert lever_value(data, "werkmatchers.opstap.productivity") == 1.0
-    with pytest.raises(GoalSeekError, match="not a table"):
+    with pytest.raises(GoalSeekError, match="no .nothing."):
         set_lever(data, "nothing.here.fte", 1)

@@ -11,6 +11,7 @@ paired difference is a t-interval on ``alt_r - base_r``.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from scipy import stats
 from sim.engines.backends import run_replications
 from sim.engines.result import Result
 from sim.io.tables import annual_table, month_labels
-from sim.model import Scenario, load_scenario
+from sim.model import Scenario, load_scenario, resolve_path
 from sim.model.compiled import Compiled, compile_scenario
+from sim.model.loader import BUNDLED
 from sim.model.records import FLOW_INDEX
+from sim.util.progress import Progress
 
 LEVEL = 0.95
 KEY_METRICS = ("caseload_end", "exits_work", "movements", "inflow", "exits_other")
@@ -49,20 +52,44 @@ class Arm:
 
 
 def load_arms(names: list[str], years: int | None = None, overrides: dict | None = None) -> list[tuple[str, Scenario]]:
-    """Scenario files or bundled names -> (key, scenario); ``years`` (and ``overrides``) apply to every one."""
+    """Scenario files or bundled names -> (key, scenario); ``years`` (and ``overrides``) apply to every one.
+
+    A scenario's ``observed`` targets file is written relative to the scenario file; here, where
+    that file is known, it becomes an absolute path (see :func:`resolve_observed`).
+    """
     overrides = dict(overrides or {}) | ({"years": years} if years else {})
     out = []
     for name in names:
         key = Path(str(name)).stem
         if any(key == k for k, _ in out):
             raise ValueError(f"scenario {key!r} given twice")
-        out.append((key, load_scenario(name, overrides=overrides or None)))
+        scenario = load_scenario(name, overrides=overrides or None)
+        if scenario.observed:
+            found = resolve_observed(scenario.observed, resolve_path(name))
+            scenario = scenario.model_copy(update={"observed": str(found) if found else None})
+        out.append((key, scenario))
     return out
 
 
-def run_arm(key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1) -> Arm:
-    """Run ``replications`` CRN replications of one scenario."""
-    results = run_replications(scenario, seed, replications, workers, progress=False)
+def resolve_observed(observed: str, scenario_file: Path) -> Path | None:
+    """The targets file ``observed`` names, relative to ``scenario_file``; None (with a warning) if absent.
+
+    A variant that ``extends`` a bundled scenario inherits its ``observed`` path, written relative
+    to the bundled folder, so that folder is tried second.
+    """
+    for folder in (Path(scenario_file).resolve().parent, BUNDLED):
+        candidate = (folder / observed).resolve()
+        if candidate.is_file():
+            return candidate
+    print(f"warning: observed: {observed!r} not found beside {scenario_file}; no observed points", file=sys.stderr)
+    return None
+
+
+def run_arm(
+    key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1, progress: Progress | None = None
+) -> Arm:
+    """Run ``replications`` CRN replications of one scenario (counted on ``progress`` when given)."""
+    results = run_replications(scenario, seed, replications, workers, progress=progress or False)
     return arm_from_results(key, scenario, results, seed)
 
 
@@ -83,11 +110,19 @@ def arm_from_results(key: str, scenario: Scenario, results: list[Result], seed: 
 
 
 def run_arms(
-    scenarios: list[tuple[str, Scenario]], seed: int, replications: int, workers: int = 1, independent: bool = False
+    scenarios: list[tuple[str, Scenario]],
+    seed: int,
+    replications: int,
+    workers: int = 1,
+    independent: bool = False,
+    progress: Progress | None = None,
 ) -> list[Arm]:
-    """Run every scenario; with ``independent`` each gets its own seed (no CRN, for comparison)."""
+    """Run every scenario; with ``independent`` each gets its own seed (no CRN, for comparison).
+
+    ``progress`` counts every replication of every scenario (its total: scenarios x replications).
+    """
     return [
-        run_arm(key, sc, seed + (1000 * i if independent else 0), replications, workers)
+        run_arm(key, sc, seed + (1000 * i if independent else 0), replications, workers, progress)
         for i, (key, sc) in enumerate(scenarios)
     ]
 

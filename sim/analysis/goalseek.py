@@ -10,7 +10,6 @@ by ``|d metric / d lever|`` (estimated from paired runs either side of the root)
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,12 @@ from scipy import optimize, stats
 
 from sim.analysis.compare import arm_from_results, metric_values
 from sim.engines.backends import run_replications
+from sim.model import paths
 from sim.model.loader import deep_merge, load_raw, resolve_path, validate
+from sim.util.progress import Progress
 
 LEVEL = 0.95
+ESTIMATED_EVALUATIONS = 12  # two bounds, ~8 Brent steps, two slope points: the progress total to start from
 
 
 class GoalSeekError(ValueError):
@@ -57,38 +59,24 @@ class GoalSeekResult:
 
 
 def set_lever(data: dict[str, Any], path: str, value: float) -> dict[str, Any]:
-    """A copy of raw scenario data with the number at dotted ``path`` set to ``value``.
+    """A copy of raw scenario data with the number at parameter ``path`` set to ``value``.
 
-    ``path`` names a sourced value (``werkmatchers.opstap.fte`` sets its ``value``) or a plain
-    number (``levers.caseload_125.add``). A sourced value the file leaves out (e.g. a team's
-    ``productivity``) is created with the source ``goal-seek``.
+    ``path`` is a parameter path (:mod:`sim.model.paths`: ``werkmatchers.opstap.fte``, its
+    ``.value`` optional, or ``levers.caseload_125.add``). A sourced value the file leaves out
+    (e.g. a team's ``productivity``) is created with the source ``goal-seek``.
     """
-    out = copy.deepcopy(data)
-    *parents, last = path.split(".")
-    node = out
-    for part in parents:
-        if not isinstance(node.get(part), dict):
-            raise GoalSeekError(f"--lever {path}: {part!r} is not a table in the scenario")
-        node = node[part]
-    current = node.get(last)
-    if isinstance(current, dict):
-        if "value" not in current:
-            raise GoalSeekError(f"--lever {path}: not a single value (it has no 'value')")
-        current["value"] = value
-    elif current is None or isinstance(current, int | float) and not isinstance(current, bool):
-        node[last] = value if current is not None else {"value": value, "source": "goal-seek"}
-    else:
-        raise GoalSeekError(f"--lever {path}: not a number")
-    return out
+    try:
+        return paths.set(data, path, value, source="goal-seek")
+    except paths.PathError as exc:
+        raise GoalSeekError(f"--lever {exc}") from None
 
 
 def lever_value(data: dict[str, Any], path: str, default: float = 1.0) -> float:
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return float(node["value"] if isinstance(node, dict) else node)
+    """The lever's current value; ``default`` when the file leaves it out (productivity is 1)."""
+    try:
+        return paths.get(data, path, default=default)
+    except paths.PathError as exc:
+        raise GoalSeekError(f"--lever {exc}") from None
 
 
 def goal_seek(
@@ -103,6 +91,7 @@ def goal_seek(
     workers: int = 1,
     years: int | None = None,
     xtol: float | None = None,
+    progress: Progress | None = None,
 ) -> GoalSeekResult:
     """Find the ``lever`` value at which the mean of ``metric`` (in ``year``, or summed) equals ``target``.
 
@@ -116,6 +105,8 @@ def goal_seek(
         replications, seed, workers: the CRN runs of every evaluation.
         years: horizon override.
         xtol: root-finder tolerance on the lever (default 0.1% of the range).
+        progress: counts replications; its total is an estimate (see ``ESTIMATED_EVALUATIONS``)
+            and grows when the root-finder needs more evaluations.
 
     Raises:
         GoalSeekError: when the target is not between the metric at the two bounds.
@@ -132,8 +123,10 @@ def goal_seek(
     def values(x: float) -> np.ndarray:
         if x not in cache:
             sc = validate(set_lever(raw, lever, float(x)), origin=f"{scenario} with {lever}={x}")
-            arm = arm_from_results("goal", sc, run_replications(sc, seed, replications, workers, progress=False), seed)
-            cache[x] = metric_values(arm, metric, year)
+            if progress is not None and progress.done + replications > progress.total:
+                progress.grow(replications)  # Brent needed more evaluations than estimated
+            runs = run_replications(sc, seed, replications, workers, progress=progress or False)
+            cache[x] = metric_values(arm_from_results("goal", sc, runs, seed), metric, year)
         return cache[x]
 
     def gap(x: float) -> float:
@@ -176,13 +169,17 @@ def goal_seek(
     )
 
 
-def check_at(result: GoalSeekResult, scenario: str | Path, seed: int, workers: int = 1, years: int | None = None):
+def check_at(
+    result: GoalSeekResult, scenario: str | Path, seed: int, workers: int = 1, years: int | None = None,
+    progress: Progress | None = None,
+):  # fmt: skip
     """Re-run at the found lever value with another seed: (mean, 95% half-width) of the metric."""
     raw = load_raw(resolve_path(scenario))
     if years:
         raw = deep_merge(raw, {"years": years})
     sc = validate(set_lever(raw, result.lever, result.value))
-    arm = arm_from_results("check", sc, run_replications(sc, seed, result.replications, workers, progress=False), seed)
+    runs = run_replications(sc, seed, result.replications, workers, progress=progress or False)
+    arm = arm_from_results("check", sc, runs, seed)
     v = metric_values(arm, result.metric, result.year)
     half = stats.t.ppf(0.5 + LEVEL / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
     return float(v.mean()), float(half)

@@ -1,15 +1,17 @@
 """Parameter sweeps and global sensitivity analysis (SALib), resumable point by point.
 
-A parameters file names dotted key paths into the scenario with bounds::
+A parameters file names parameter paths (:mod:`sim.model.paths`, the syntax
+``goal-seek`` and ``calibrate`` use too) with bounds; ``scenarios/sweeps/``
+ships an example::
 
     metric = "caseload_mean"     # annual metric to analyse (a column of annual.csv)
-    [parameters."states.a.transitions.work.rate.value"]
+    [parameters."states.a.transitions.work.rate"]    # ".value" optional
     low = 0.02
     high = 0.08
 
 SALib draws the design (Morris trajectories, Sobol/Saltelli points or a Latin
-hypercube); every point is a scenario with those values applied through
-``load_scenario(..., overrides=...)``, simulated for a number of replications
+hypercube); every point is the scenario's data with those values set
+(:func:`sim.model.paths.set_many`) and validated, simulated for a number of replications
 (the same seeds at every point: common random numbers), and saved as
 ``points/point-000012.json``. The analysis (Morris, Sobol, or RBD-FAST for the
 Latin hypercube) is done once all points are in.
@@ -35,8 +37,10 @@ from scipy import stats
 from sim.engines.backends import Backend
 from sim.io.tables import ANNUAL_FLOWS, annual_table, write_json
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, atomic_write_json
-from sim.model import ScenarioError, content_hash, load_scenario, resolve_path
+from sim.model import ScenarioError, content_hash, paths, resolve_path
 from sim.model.compiled import compile_scenario
+from sim.model.loader import deep_merge, load_raw, validate
+from sim.util.progress import Progress
 
 METHODS = ("morris", "sobol", "lhs")
 MIN_N = {"morris": 2, "sobol": 2, "lhs": 10}  # below these SALib's analyses (and bootstraps) degenerate
@@ -78,16 +82,12 @@ def load_parameters(path: str | Path) -> SweepParameters:
         ) from None
 
 
-def overrides_for(paths: list[str], row: np.ndarray | list[float]) -> dict[str, Any]:
-    """Nested override tables setting each dotted ``path`` to its value in ``row``."""
-    nested: dict[str, Any] = {}
-    for path, value in zip(paths, row):
-        *tables, last = path.split(".")
-        node = nested
-        for key in tables:
-            node = node.setdefault(key, {})
-        node[last] = value.item() if isinstance(value, np.generic) else value
-    return nested
+def point_data(raw: dict[str, Any], names: list[str], row: np.ndarray | list[float]) -> dict[str, Any]:
+    """Scenario data with each parameter path in ``names`` set to its value in ``row``."""
+    try:
+        return paths.set_many(raw, dict(zip(names, row)))
+    except paths.PathError as exc:
+        raise ScenarioError([f"parameters.{exc}"]) from None
 
 
 def problem_of(params: SweepParameters) -> dict[str, Any]:
@@ -174,15 +174,20 @@ class SweepSettings:
 
 def run_sweep(
     scenario_path: str | Path, params: SweepParameters, settings: SweepSettings, out: Path, backend: Backend,
-    force: bool = False,
+    force: bool = False, quiet: bool = True,
 ) -> Path:  # fmt: skip
-    """Run every design point (skipping saved ones when resuming), then analyse and write outputs."""
+    """Run every design point (skipping saved ones when resuming), then analyse and write outputs.
+
+    Progress (points done, with an ETA) goes to stderr unless ``quiet``.
+    """
     if settings.n < MIN_N.get(settings.method, 1):
         raise ValueError(f"--method {settings.method} needs --n >= {MIN_N[settings.method]}")
     path = resolve_path(scenario_path)
-    base_overrides = {"years": settings.years} if settings.years else {}
-    base = load_scenario(path, overrides=base_overrides or None)
-    integers = _check_paths(base, params)
+    raw = load_raw(path)
+    if settings.years:
+        raw = deep_merge(raw, {"years": settings.years})
+    base = validate(raw, origin=str(path))
+    integers = _check_paths(raw, params)
     _check_metric(base, params)
     problem = problem_of(params)
 
@@ -191,7 +196,7 @@ def run_sweep(
         return [round(v) if name in integers else float(v) for name, v in zip(problem["names"], row)]
 
     for corner in ([b.low for b in params.parameters.values()], [b.high for b in params.parameters.values()]):
-        load_scenario(path, overrides=_merge(base_overrides, overrides_for(problem["names"], applied(corner))))
+        validate(point_data(raw, problem["names"], applied(corner)), origin=str(path))
     x = design(problem, settings.method, settings.n, settings.seed)
     identity = {
         "scenario_sha256": content_hash(base),
@@ -203,13 +208,15 @@ def run_sweep(
     folder = WorkFolder(out, identity, sub="points", unit="point", suffix=".json")
     folder.open(resume=settings.resume, force=force)
     done = folder.done()
-    for i, row in enumerate(x):
-        if i in done:
-            continue
-        values = applied(row)
-        scenario = load_scenario(path, overrides=_merge(base_overrides, overrides_for(problem["names"], values)))
-        record = _run_point(scenario, params, settings, backend)
-        atomic_write_json(folder.path(i), {"point": i, "inputs": dict(zip(problem["names"], values))} | record)
+    with Progress(len(x), f"sweep {settings.method}", unit="points", quiet=quiet, initial=len(done)) as bar:
+        for i, row in enumerate(x):
+            if i in done:
+                continue
+            values = applied(row)
+            scenario = validate(point_data(raw, problem["names"], values), origin=str(path))
+            record = _run_point(scenario, params, settings, backend)
+            atomic_write_json(folder.path(i), {"point": i, "inputs": dict(zip(problem["names"], values))} | record)
+            bar.update()
     _write_outputs(folder, problem, params, settings, x)
     return out
 
@@ -286,31 +293,17 @@ def tornado_chart(indices: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def _check_paths(scenario, params: SweepParameters) -> set[str]:
-    """Check every parameter path names a number; return the paths whose schema type is an integer."""
-    problems, integers = [], set()
+def _check_paths(raw: dict[str, Any], params: SweepParameters) -> set[str]:
+    """Check every parameter path names a number; return the paths that are counts (whole numbers)."""
+    problems = []
     for dotted in params.parameters:
-        node: Any = scenario
-        for key in dotted.split("."):
-            node = _child(node, key)
-        if isinstance(node, bool) or not isinstance(node, int | float):
-            problems.append(f"parameters.{dotted}: not a number in the scenario")
-        elif isinstance(node, int):
-            integers.add(dotted)
+        try:
+            paths.get(raw, dotted)
+        except paths.PathError as exc:
+            problems.append(f"parameters.{dotted}: not a number in the scenario ({str(exc).split(': ', 1)[-1]})")
     if problems:
         raise ScenarioError(problems)
-    return integers
-
-
-def _child(node: Any, key: str) -> Any:
-    """``node[key]`` in validated scenario objects (fields by name or TOML alias), else None."""
-    if isinstance(node, dict):
-        return node.get(key)
-    if isinstance(node, BaseModel):
-        for name, field in type(node).model_fields.items():
-            if key in (name, field.alias):
-                return getattr(node, name)
-    return None
+    return {dotted for dotted in params.parameters if paths.is_count(dotted)}
 
 
 def _check_metric(scenario, params: SweepParameters) -> None:
@@ -323,9 +316,3 @@ def _check_metric(scenario, params: SweepParameters) -> None:
         problems.append(f"year: {params.year} is outside the simulated years {first}-{last}")
     if problems:
         raise ScenarioError(problems)
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    from sim.model.loader import deep_merge
-
-    return deep_merge(base, extra)

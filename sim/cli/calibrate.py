@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 from sim.analysis.calibration import FitSettings, fit, load_targets
+from sim.analysis.calibration.fit import progress_total
 from sim.analysis.calibration.fit_report import write_report
-from sim.cli.options import positive_int
+from sim.cli.options import add_quiet, add_workers, positive_int
+from sim.model import paths
 from sim.model.loader import load_raw, resolve_path
+from sim.util.progress import Progress
 
 
 def register(sub) -> None:
@@ -23,7 +26,8 @@ def register(sub) -> None:
     p.add_argument("targets", type=Path, help="targets CSV (see calibration/targets/)")
     p.add_argument("--scenario", default=None, help="base scenario file or bundled name")
     p.add_argument("--free", nargs="+", required=True, metavar="PATH",
-                   help="dotted parameter paths, e.g. states.<state>.transitions.<transition>.rate inflow.rate.values.2017-01-01")
+                   help="parameter paths (docs/scenarios.md, 'Parameter paths'), e.g. hazard.<state>.<transition> "
+                        "or states.<state>.transitions.<transition>.rate, inflow.rate.values.2017-01-01")
     p.add_argument("--tie", nargs="*", default=[], metavar="DEST=SRC",
                    help="set parameter DEST equal to the fitted free parameter SRC")
     p.add_argument("--out", type=Path, required=True, help="calibrated scenario TOML to write")
@@ -31,7 +35,8 @@ def register(sub) -> None:
     p.add_argument("--rounds", type=positive_int, default=3, help="analytic-fit + DES-confirmation rounds")
     p.add_argument("--stages", type=positive_int, default=3, help="Erlang stages per duration band")
     p.add_argument("--seed", type=int, default=20150101)
-    p.add_argument("--workers", "-w", type=positive_int, default=1)
+    add_workers(p)
+    add_quiet(p)
     p.add_argument("--max-evaluations", type=positive_int, default=200, help="analytic evaluations per round")
     p.set_defaults(handler=handle)  # fmt: skip
 
@@ -45,12 +50,15 @@ def handle(args: argparse.Namespace) -> int:
         dest, sep, src = item.partition("=")
         if not sep:
             raise ValueError(f"--tie {item!r}: expected DEST=SRC")
-        ties[dest.strip()] = src.strip()
+        ties[paths.canonical(dest)] = paths.canonical(src)
+    free = [paths.canonical(p) for p in args.free]  # one spelling per number, so ties and edits match
     settings = FitSettings(
         replications=args.replications, rounds=args.rounds, stages=args.stages, seed=args.seed,
         workers=args.workers, max_nfev=args.max_evaluations,
     )  # fmt: skip
-    result = fit(raw, targets, args.free, settings, ties=ties, log=lambda m: print(m, file=sys.stderr))
+    with Progress(progress_total(settings, len(free)), "calibrate", unit="evaluations", quiet=args.quiet) as bar:
+        result = fit(raw, targets, free, settings, ties=ties, log=lambda m: print(m, file=sys.stderr), progress=bar)
+        bar.finish()
     folder = write_report(
         result, base_path.read_text(), args.out, _display(args.targets), ties, vars(settings),
     )  # fmt: skip

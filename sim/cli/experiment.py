@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sim.analysis.experiment import checks, load_design, run_trials
 from sim.analysis.experiment.trial_outputs import write_outputs
-from sim.cli.options import positive_int
+from sim.cli.options import add_quiet, add_workers, positive_int
 from sim.model import load_scenario
+from sim.util.progress import Progress
 
 
 def register(sub) -> None:
@@ -23,7 +24,8 @@ def register(sub) -> None:
     p.add_argument("--scenario", help="caseload scenario (default: the design's)")
     p.add_argument("--replications", "-r", type=positive_int, default=100, help="independent simulated trials")
     p.add_argument("--seed", type=int, default=2018)
-    p.add_argument("--workers", "-w", type=positive_int, default=1)
+    add_workers(p)
+    add_quiet(p)
     p.add_argument("--out", type=Path, default=Path("runs/weten_wat_werkt"), help="output folder")
     p.set_defaults(handler=handle)
 
@@ -31,7 +33,8 @@ def register(sub) -> None:
 def handle(args: argparse.Namespace) -> int:
     design = load_design(args.design)
     scenario = load_scenario(args.scenario or design.scenario)
-    res = run_trials(scenario, design, args.replications, seed=args.seed, workers=args.workers)
+    with Progress(args.replications, f"experiment {args.design}", unit="trials", quiet=args.quiet) as progress:
+        res = run_trials(scenario, design, args.replications, seed=args.seed, workers=args.workers, progress=progress)
     settings = {"scenario": scenario.name, "replications": args.replications, "seed": args.seed}
     write_outputs(res, args.out, settings)
     for row in checks(res).itertuples():

@@ -10,7 +10,10 @@ from sim import __version__
 from sim.model import ScenarioError
 
 EXIT_INVALID = 2
-COMMANDS = ("run", "validate", "scenarios", "parameters", "calibrate", "experiment", "sweep", "compare", "goal_seek", "monitor")  # modules under sim.cli, in help order
+COMMANDS = (
+    "run", "validate", "scenarios", "parameters", "calibrate", "experiment", "sweep", "compare", "goal_seek", "monitor",
+    "explore",
+)  # modules under sim.cli, in help order  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sim.analysis.compare import load_arms, run_arm
 from sim.analysis.monitor import monitor_chart, monitor_table
-from sim.cli.options import positive_int
+from sim.cli.options import add_quiet, add_workers, positive_int
+from sim.util.progress import Progress
 
 
 def register(sub) -> None:
@@ -17,7 +18,8 @@ def register(sub) -> None:
     p.add_argument("--replications", "-r", type=positive_int, default=20)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--years", type=positive_int, help="horizon in years (overrides the scenario)")
-    p.add_argument("--workers", "-w", type=positive_int, default=1)
+    add_workers(p)
+    add_quiet(p)
     p.add_argument("--start", type=dt.date.fromisoformat, help="first monitored quarter (default 2019-07-01)")
     p.add_argument("--out", type=Path, default=Path("."), help="folder for monitor.csv and monitor.png")
     p.set_defaults(handler=handle)
@@ -25,7 +27,8 @@ def register(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     (key, scenario), = load_arms([args.scenario], years=args.years)
-    arm = run_arm(key, scenario, args.seed, args.replications, args.workers)
+    with Progress(args.replications, f"monitor {key}", quiet=args.quiet) as progress:
+        arm = run_arm(key, scenario, args.seed, args.replications, args.workers, progress)
     frame = monitor_table(arm, start=args.start)
     if frame.empty:
         raise ValueError(f"{key} does not simulate the monitored period (from {args.start or '2019-07-01'})")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.options import positive_int
+from sim.cli.options import add_lang, add_quiet, add_workers, positive_int
 from sim.engines.backends import ENGINES
 from sim.io.runfolder import RunSettings, default_out, replication_folder, run_to_folder
 from sim.model import load_scenario
@@ -15,7 +15,7 @@ from sim.model import load_scenario
 def add_backend_options(p: argparse.ArgumentParser) -> None:
     """``--engine``, ``--workers`` and ``--scheduler``, shared by ``run`` and ``sweep``."""
     p.add_argument("--engine", choices=ENGINES, default="local", help="where replications run (default: local)")
-    p.add_argument("--workers", "-w", type=positive_int, default=1, help="local processes or LocalCluster workers")
+    add_workers(p, "local processes or LocalCluster workers")
     p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (with --engine dask)")
 
 
@@ -31,7 +31,8 @@ def register(sub) -> None:
     p.add_argument(
         "--resume", action="store_true", help="continue an interrupted run in --out, skipping saved replications"
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_quiet(p)
+    add_lang(p)
     p.set_defaults(handler=handle)
 
 
@@ -48,10 +49,11 @@ def handle(args: argparse.Namespace) -> int:
         replications=args.replications,
         seed=args.seed,
         workers=args.workers,
-        progress=False if args.quiet else None,
+        progress=not args.quiet,
         engine=args.engine,
         scheduler=args.scheduler,
         resume=args.resume,
+        lang=args.lang,
     )
     out = args.out or default_out(scenario)
     try:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.analysis.sweep import METHODS, SweepSettings, load_parameters, run_sweep
-from sim.cli.options import positive_int
+from sim.cli.options import add_quiet, positive_int
 from sim.cli.run import add_backend_options
 from sim.engines.backends import make_backend
 from sim.model import load_scenario
@@ -24,7 +24,8 @@ def positive_float(text: str) -> float:
 def register(sub) -> None:
     p = sub.add_parser("sweep", help="parameter sweep with sensitivity analysis (SALib)")
     p.add_argument("scenario", help="scenario file or bundled name")
-    p.add_argument("--params", type=Path, required=True, help="TOML file: dotted parameter paths with low/high bounds")
+    p.add_argument("--params", type=Path, required=True,
+                   help="TOML file: parameter paths with low/high bounds (an example is in scenarios/sweeps/)")
     p.add_argument("--method", choices=METHODS, default="morris")
     p.add_argument("--n", type=positive_int, default=4,
                    help="morris: trajectories; sobol: base sample (power of 2); lhs: points")  # fmt: skip
@@ -38,6 +39,7 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, help="output folder (default: a new folder under runs/)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep in --out")
+    add_quiet(p)
     p.set_defaults(handler=handle)
 
 
@@ -53,7 +55,7 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"{dt.datetime.now():%Y%m%d-%H%M%S}-sweep-{args.method}"
     try:
         with make_backend(args.engine, args.workers, args.scheduler) as backend:
-            run_sweep(args.scenario, params, settings, out, backend, force=args.force)
+            run_sweep(args.scenario, params, settings, out, backend, force=args.force, quiet=args.quiet)
     except KeyboardInterrupt:
         saved = len(list((out / "points").glob("point-*.json")))
         print(f"interrupted: {saved} points saved in {out}; continue with --resume --out {out}", file=sys.stderr)

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-
-from tqdm import tqdm
 
 from sim.engines.result import Result
 from sim.engines.simpy_engine import simulate
 from sim.model import Scenario, content_hash
 from sim.model.compiled import Compiled, compile_scenario
+from sim.util.progress import Progress
 
 ENGINES = ("local", "dask")
 WINDOW_PER_WORKER = 4  # replications in flight per worker: enough to hide latency, small for memory
@@ -216,7 +214,7 @@ def run_replications(
     seed: int,
     replications: int,
     workers: int = 1,
-    progress: bool | None = None,
+    progress: bool | Progress | None = None,
     on_result: Callable[[Result], None] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
@@ -226,15 +224,19 @@ def run_replications(
     This keeps every result in memory; for many replications stream them with
     :func:`iter_replications` (as :func:`sim.run.run_to_folder` does).
     """
-    if progress is None:
-        progress = sys.stderr.isatty()
     workers = max(1, min(workers, replications))
     results = []
-    bar = tqdm(total=replications, desc=scenario.name, unit="rep", disable=not progress, file=sys.stderr)
-    with bar:
+    # progress: an open Progress shared by several calls (a compare counts all its scenarios), or
+    # True/False/None (None: a bar only on a terminal, silent otherwise, as library calls should be)
+    shared = isinstance(progress, Progress)
+    bar = progress if shared else Progress(replications, scenario.name, quiet=progress is False, lines=progress is True)
+    try:
         for result in iter_replications(scenario, seed, list(range(replications)), workers, engine, scheduler):
             if on_result is not None:
                 on_result(result)
             results.append(result)
             bar.update()
+    finally:
+        if not shared:
+            bar.close()
     return sorted(results, key=lambda r: r.replication)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from sim import __version__
 from sim.engines.backends import iter_replications
@@ -35,6 +33,7 @@ from sim.io.tables import annual_table, month_labels, monthly_table, summary_tab
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, result_from_npz, result_to_npz
 from sim.model import Scenario, content_hash
 from sim.model.compiled import Compiled, compile_scenario
+from sim.util.progress import Progress
 
 FORMAT = 1  # version of the run-folder layout, part of the resume identity
 
@@ -48,6 +47,7 @@ class RunSettings:
     engine: str = "local"
     scheduler: str | None = None
     resume: bool = False
+    lang: str | None = None  # chart labels: nl or en (default: the scenario's language, else nl)
 
 
 def default_out(scenario: Scenario) -> Path:
@@ -77,10 +77,10 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
     wanted = range(settings.replications)
     reused = folder.done() & set(wanted)
     todo = [r for r in wanted if r not in reused]
-    progress = sys.stderr.isatty() if settings.progress is None else settings.progress
-    bar = tqdm(
-        total=settings.replications, initial=len(reused), desc=scenario.name, unit="rep",
-        disable=not progress, file=sys.stderr,
+    # progress None (library default): a bar on a terminal only; True (the CLI): lines when not a terminal
+    bar = Progress(
+        settings.replications, scenario.name, initial=len(reused), quiet=settings.progress is False,
+        lines=settings.progress is not None,
     )  # fmt: skip
     with bar:
         for result in iter_replications(
@@ -102,17 +102,20 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
         "version": __version__,
         "python": platform.python_version(),
     }
-    write_outputs(scenario, compiled, folder, settings.replications, manifest, started)
+    write_outputs(scenario, compiled, folder, settings.replications, manifest, started, lang=settings.lang)
     return out
 
 
-def write_outputs(scenario: Scenario, compiled: Compiled, folder: WorkFolder, replications: int, manifest: dict, started: float) -> None:
+def write_outputs(
+    scenario: Scenario, compiled: Compiled, folder: WorkFolder, replications: int, manifest: dict, started: float,
+    lang: str | None = None,
+) -> None:
     """Build the tables and charts from the saved replications; move them in, manifest last."""
     out = folder.root
     (out / COMPLETE).unlink(missing_ok=True)  # the folder is incomplete until the new manifest lands
     tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}outputs-", dir=out))
     try:
-        totals = _write_tables(scenario, compiled, folder, replications, tmp)
+        totals = _write_tables(scenario, compiled, folder, replications, tmp, lang)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         for name in sorted(p.name for p in tmp.iterdir()):
             target = out / name
@@ -131,7 +134,9 @@ def write_outputs(scenario: Scenario, compiled: Compiled, folder: WorkFolder, re
     tmp_manifest.replace(out / COMPLETE)
 
 
-def _write_tables(scenario: Scenario, compiled: Compiled, folder: WorkFolder, replications: int, tmp: Path) -> dict:
+def _write_tables(
+    scenario: Scenario, compiled: Compiled, folder: WorkFolder, replications: int, tmp: Path, lang: str | None = None
+) -> dict:
     """Write every table and chart into ``tmp``, reading one saved replication at a time."""
     on = [i for i, s in enumerate(compiled.states) if s.on_caseload]
     annual_parts, stocks = [], []
@@ -150,8 +155,10 @@ def _write_tables(scenario: Scenario, compiled: Compiled, folder: WorkFolder, re
     # charts: every chart is drawn here from `annual` or `monthly_stock`
     (tmp / "charts").mkdir()
     monthly_stock = _stock_frame(compiled, on, np.stack(stocks))
-    caseload_fan_chart(monthly_stock, tmp / "charts" / "caseload.png", f"{scenario.name}: caseload")
-    budget_charts(annual, tmp / "charts", scenario.name)
+    lang = lang or scenario.language
+    labels = {name: state.label for name, state in scenario.states.items()}
+    caseload_fan_chart(monthly_stock, tmp / "charts" / "caseload.png", scenario.name, labels, lang)
+    budget_charts(annual, tmp / "charts", scenario.name, lang)
     write_json(tmp / "scenario.json", scenario.model_dump(mode="json", by_alias=True))
     return {"simpy_events": events, "clients_simulated": clients}
 

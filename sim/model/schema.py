@@ -266,6 +266,9 @@ class Scenario(Strict):
     werkmatchers: dict[str, Team] = Field(default_factory=dict)
     levers: dict[str, Lever] = Field(default_factory=dict)
     budget: Budget | None = None
+    # Presentation, not model input: left out of dumps so the content hash (resume, CRN manifests) ignores them.
+    language: Literal["nl", "en"] | None = Field(default=None, exclude=True)  # report/workbook/chart language
+    observed: str | None = Field(default=None, exclude=True, min_length=1)  # targets CSV, relative to this file
 
     @field_validator("start")
     @classmethod

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from sim.analytic import expected
 from sim.engines.simpy_engine import simulate
 from sim.model.compiled import compile_scenario
 from sim.model.loader import validate
+from sim.util.progress import Progress
 
 Z95 = 1.959964  # a tolerance is read as the half-width of a 95% interval
 BOUND = np.log(20.0)  # a parameter may move by at most a factor 20 from its start value
@@ -96,14 +98,17 @@ def _des_one(args) -> list[float]:
     return out
 
 
-def evaluate_des(data: dict[str, Any], targets: list[Target], settings: FitSettings) -> np.ndarray:
+def evaluate_des(
+    data: dict[str, Any], targets: list[Target], settings: FitSettings, progress: Progress | None = None
+) -> np.ndarray:
     """[replication, target] over DES replications 0..R-1 (the same seeds every call: CRN)."""
     jobs = [(data, targets, settings.seed, r) for r in range(settings.replications)]
-    if settings.workers > 1:
-        with ProcessPoolExecutor(max_workers=settings.workers) as pool:
-            rows = list(pool.map(_des_one, jobs))
-    else:
-        rows = [_des_one(job) for job in jobs]
+    rows = []
+    with ProcessPoolExecutor(max_workers=settings.workers) if settings.workers > 1 else nullcontext() as pool:
+        for row in pool.map(_des_one, jobs) if pool is not None else map(_des_one, jobs):
+            rows.append(row)
+            if progress is not None:
+                progress.update()
     return np.array(rows)
 
 
@@ -114,6 +119,7 @@ def fit(
     settings: FitSettings,
     ties: dict[str, str] | None = None,
     log=print,
+    progress: Progress | None = None,
 ) -> FitResult:
     """Calibrate the ``free`` paths of scenario data ``raw`` to the ``fit`` targets.
 
@@ -123,7 +129,9 @@ def fit(
         free: dotted parameter paths to fit.
         settings: effort settings.
         ties: ``{dest: src}`` paths set equal to a fitted path (e.g. a later inflow year).
-        log: progress printer.
+        log: printer of one line per round.
+        progress: counts analytic evaluations and DES replications; a round that stops early
+            skips the rest of its budget, a fit that converges early finishes the bar.
     """
     ties = ties or {}
     fitting = [t for t in targets if t.role == "fit" and t.weight > 0]
@@ -159,20 +167,29 @@ def fit(
     converged, message = False, ""
     des = np.zeros((settings.replications, len(reported)))
     analytic_at = np.zeros(len(reported))
+    budget = analytic_budget(settings, len(free))
     for round_ in range(1, settings.rounds + 1):
 
+        calls = 0
+
         def residuals(z: np.ndarray) -> np.ndarray:
+            nonlocal calls
+            calls += 1
+            if progress is not None and calls <= budget:
+                progress.update()
             return (evaluate_analytic(data_at(z), fitting, settings.stages) + offset - obs) / scale
 
         sol = least_squares(
             residuals, x, bounds=(x0 - BOUND, x0 + BOUND), x_scale=1.0, diff_step=1e-3,
             max_nfev=settings.max_nfev, xtol=1e-6, ftol=1e-8,
         )  # fmt: skip
+        if progress is not None and calls < budget:
+            progress.update(budget - calls)  # the optimiser stopped before its evaluation budget
         nfev += sol.nfev
         x = sol.x
         data = data_at(x, rounded=True)
         analytic_at = evaluate_analytic(data, reported, settings.stages)
-        des = evaluate_des(data, reported, settings)
+        des = evaluate_des(data, reported, settings, progress)
         mean = des.mean(axis=0)[:n_fit]
         inside = np.abs(mean - obs) <= np.array([t.tolerance for t in fitting]) * obs
         history.append(
@@ -206,6 +223,20 @@ def fit(
         history=history,
         log_covariance=covariance,
     )
+
+
+def analytic_budget(settings: FitSettings, n_free: int) -> int:
+    """Analytic evaluations one round may use, counting the finite-difference Jacobian's.
+
+    ``least_squares`` counts ``max_nfev`` in residual evaluations without the ``n_free`` extra
+    ones of each Jacobian, so a round may call the model up to ``max_nfev * (n_free + 1)`` times.
+    """
+    return settings.max_nfev * (n_free + 1)
+
+
+def progress_total(settings: FitSettings, n_free: int) -> int:
+    """Units of work of a whole fit at most: every round's analytic budget and DES replications."""
+    return settings.rounds * (analytic_budget(settings, n_free) + settings.replications)
 
 
 def raw_start(raw: dict[str, Any]) -> dt.date:

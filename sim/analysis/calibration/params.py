@@ -1,61 +1,40 @@
 """Free parameters: dotted paths into a scenario's data, and small in-place TOML edits.
 
-A path names a number in the scenario, e.g. ``states.arr1.transitions.work.rate``
-(a sourced value: its ``value`` is fitted) or ``inflow.rate.values.2017-01-01``
-(one entry of a dated table). Writing results back edits only the ``value``
-and ``source`` text of those entries, so comments, layout and sections that
-other people are adding to the same file survive.
+A path names a number in the scenario in the syntax of :mod:`sim.model.paths`,
+e.g. ``states.arr1.transitions.work.rate`` (a sourced value: its ``value`` is
+fitted; ``.value`` may be written or left out, ``hazard.arr1.work`` is the same)
+or ``inflow.rate.values.2017-01-01`` (one entry of a dated table). The calibrate
+command turns every path into its long form first (:func:`sim.model.paths.canonical`).
+Writing results back edits only the ``value`` and ``source`` text of those
+entries, so comments, layout and sections that other people are adding to the
+same file survive.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
-COUNT_KEYS = ("initial", "places")  # CountValue fields of the schema
+from sim.model import paths
+
 HEADER = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+)\]\s*(#.*)?$")
 NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+)"
 
 
 def get_value(data: dict[str, Any], path: str) -> float:
-    """The number at ``path`` (a sourced table's ``value``, or a plain number)."""
-    node = _walk(data, path)
-    if isinstance(node, dict):
-        if "value" not in node:
-            raise ValueError(f"--free {path}: not a number or a sourced value")
-        node = node["value"]
-    if isinstance(node, bool) or not isinstance(node, (int, float)):
-        raise ValueError(f"--free {path}: not a number")
-    return float(node)
+    """The number at parameter ``path`` (:mod:`sim.model.paths`; ``.value`` optional)."""
+    try:
+        return paths.get(data, path)
+    except paths.PathError as exc:
+        raise ValueError(f"--free {exc}") from None
 
 
 def set_values(data: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
-    """A deep copy of ``data`` with each path set to its value."""
-    data = copy.deepcopy(data)
-    for path, value in values.items():
-        parts = path.split(".")
-        parent = _walk(data, ".".join(parts[:-1])) if len(parts) > 1 else data
-        node = parent[parts[-1]]
-        if isinstance(node, dict):
-            node["value"] = _typed(parts[-1], value)
-        else:
-            parent[parts[-1]] = _typed(parts[-1], value)
-    return data
-
-
-def _typed(key: str, value: float) -> Any:
-    """Counts (initial stocks, places) are whole numbers; every other number is a float."""
-    return int(round(value)) if key in COUNT_KEYS else float(value)
-
-
-def _walk(data: dict[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ValueError(f"--free {path}: no {part!r} in the scenario")
-        node = node[part]
-    return node
+    """A deep copy of ``data`` with each path set to its value (counts rounded to whole numbers)."""
+    try:
+        return paths.set_many(data, values)
+    except paths.PathError as exc:
+        raise ValueError(f"--free {exc}") from None
 
 
 def format_value(value: float) -> str:

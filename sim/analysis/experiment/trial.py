@@ -11,6 +11,7 @@ reject "no effect" at the design's alpha (the simulated power).
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from sim.analysis.experiment.model import TrialModel, compile_for_trial
 from sim.analytic import expected
 from sim.model import Scenario
 from sim.model.compiled import compile_scenario
+from sim.util.progress import Progress
 
 OVERSAMPLE = 1.15  # candidates in eligible states at the start, relative to the randomised number
 
@@ -78,16 +80,21 @@ def _one(args) -> list[dict]:
     return rows
 
 
-def run_trials(scenario: Scenario, design: Design, replications: int, seed: int = 2018, workers: int = 1) -> TrialResults:
-    """Simulate ``replications`` independent trials and summarise them."""
+def run_trials(
+    scenario: Scenario, design: Design, replications: int, seed: int = 2018, workers: int = 1,
+    progress: Progress | None = None,
+) -> TrialResults:  # fmt: skip
+    """Simulate ``replications`` independent trials and summarise them (each counted on ``progress``)."""
     scenario = trial_scenario(scenario, design)
     share = candidate_share(scenario, design)
     jobs = [(scenario, design, share, seed, r) for r in range(replications)]
-    if workers > 1 and replications > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = [row for part in pool.map(_one, jobs) for row in part]
-    else:
-        rows = [row for job in jobs for row in _one(job)]
+    rows = []
+    parallel = workers > 1 and replications > 1
+    with ProcessPoolExecutor(max_workers=workers) if parallel else nullcontext() as pool:
+        for part in pool.map(_one, jobs) if parallel else map(_one, jobs):
+            rows.extend(part)
+            if progress is not None:
+                progress.update()
     trials = pd.DataFrame(rows)
     return TrialResults(design, trials, summarise(trials, design), power_table(trials, design))
 
