@@ -22,3 +22,7 @@ class Result:
     wall_seconds: float
     events: list[Event] | None = None  # the event log, when asked for
     budget: np.ndarray | None = None  # int64 cents and counts [year, column] (sim.budget.ledger)
+    group_flows: np.ndarray | None = None  # int64 [month, attribute level, records.GROUP_FLOWS], with attributes
+    group_stock: np.ndarray | None = None  # int64 [month, attribute level]: on the caseload at the month's end
+    group_person_months: np.ndarray | None = None  # float64 [month, attribute level]
+    durations: np.ndarray | None = None  # int64 [budget year, len(DURATION_EDGES)]: on the caseload longer than each edge

@@ -37,7 +37,7 @@ from sim.model.compiled import (
     Compiled,
     priority_score,
 )
-from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX, FLOWS, Event
+from sim.model.records import CLIENT_ID_ARRIVAL, DURATION_EDGES, FLOW_INDEX, FLOWS, GROUP_FLOW_INDEX, GROUP_FLOWS, Event
 from sim.model.streams import N_INTAKE, N_SOJOURNS, Stream, Streams
 
 F_ENTRIES = FLOW_INDEX["entries"]
@@ -48,6 +48,8 @@ F_GSTART = FLOW_INDEX["guidance_starts"]
 F_PWAIT = FLOW_INDEX["place_waits"]
 F_REFUSED = FLOW_INDEX["refused"]
 N_FLOWS = len(FLOWS)
+N_GROUP_FLOWS = len(GROUP_FLOWS)
+G_INFLOW = GROUP_FLOW_INDEX["inflow"]
 TIMER = "timer"  # the value a client's own timer rings its wake-up event with
 ARRIVAL_BATCH = 4096  # exponential inter-arrival draws taken from the inflow stream at a time
 GC_GEN0 = 50_000  # allocations between young-generation collections while a replication runs
@@ -64,7 +66,7 @@ class WakeUp(simpy.Event):
 class Client:
     __slots__ = (
         "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
-        "spell_start", "entered", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
+        "spell_start", "entered", "groups", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
         "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
@@ -125,6 +127,17 @@ class Model:
         self.area_since = [0.0] * self.n_states
         self.person_months = np.zeros((self.n_months, self.n_states))
         self.clients = 0
+        self.population: list[Client] = []  # every household simulated (the year-end duration count scans it)
+        self.durations = np.zeros((len(compiled.calendar.years), len(DURATION_EDGES)), dtype=np.int64)
+        # outputs by attribute level (focus groups): flows, and on-caseload stock and its time integral
+        self.n_groups = len(compiled.attributes.groups)
+        self.gflows = [0] * (self.n_months * self.n_groups * N_GROUP_FLOWS)
+        self.gstock = [0] * self.n_groups
+        self.garea = [0.0] * self.n_groups
+        self.gsince = [0.0] * self.n_groups
+        self.gstock_history = np.zeros((self.n_months, self.n_groups), dtype=np.int64)
+        self.gperson_months = np.zeros((self.n_months, self.n_groups))
+        self._group_indices = [compiled.attributes.group_indices(p) for p in range(len(compiled.attributes.profiles))]
         self.teams = [SlotPool(team.slots[0]) for team in compiled.teams]
         self.places = {s: SlotPool(caps[0]) for s, caps in enumerate(compiled.places) if caps is not None}
         layout = compiled.layout
@@ -146,8 +159,8 @@ class Model:
         self._on_caseload = [st.on_caseload for st in self.states]
         self._has_places = [st.has_places for st in self.states]
         self._max_stay = [(st.max_stay, st.expiry) if st.max_stay is not None else None for st in self.states]
-        self._steps = [  # (destination, flow counters of the origin, new spell, costed, budget-tracked)
-            [(tr.to, tr.flows, tr.new_spell, (s, k) in self._costed, (s, k) in self._budget_keys)
+        self._steps = [  # (destination, flow counters of the origin, new spell, costed, budget-tracked, group counters)
+            [(tr.to, tr.flows, tr.new_spell, (s, k) in self._costed, (s, k) in self._budget_keys, tr.groups)
              for k, tr in enumerate(st.transitions)]
             for s, st in enumerate(self.states)
         ]  # fmt: skip
@@ -166,6 +179,7 @@ class Model:
         env.run(until=self.horizon)
         self._close_month(self.n_months - 1, self.horizon)
         flows = np.array(self.flows, dtype=np.int64).reshape(self.n_months, self.n_states, N_FLOWS)
+        grouped = self.n_groups > 0
         return Result(
             replication=self.replication,
             stock=self.stock_history,
@@ -176,6 +190,11 @@ class Model:
             wall_seconds=time.perf_counter() - started,
             events=self.log,
             budget=self.ledger.table if self.ledger is not None else None,
+            group_flows=np.array(self.gflows, dtype=np.int64).reshape(self.n_months, self.n_groups, N_GROUP_FLOWS)
+            if grouped else None,
+            group_stock=self.gstock_history if grouped else None,
+            group_person_months=self.gperson_months if grouped else None,
+            durations=self.durations,
         )
 
     def _month_ends(self):
@@ -190,8 +209,27 @@ class Model:
             self.person_months[month, s] = self.area[s]
             self.area[s] = 0.0
         self.stock_history[month] = self.stock
+        for g in range(self.n_groups):
+            self.garea[g] += self.gstock[g] * (at - self.gsince[g])
+            self.gsince[g] = at
+            self.gperson_months[month, g] = self.garea[g]
+            self.garea[g] = 0.0
+        self.gstock_history[month] = self.gstock
+        if self.c.calendar.is_year_end(month):
+            self._count_durations(self.c.calendar.year_index(month), at)
         if self.ledger is not None:
             self.ledger.close_month(month, at, self.person_months[month])
+
+    def _count_durations(self, year: int, at: float) -> None:
+        """Households on the caseload at a year end by how long their spell has lasted."""
+        on = self._on_caseload
+        counts = self.durations[year]
+        for cl in self.population:
+            if cl.state is not None and on[cl.state]:
+                spell = at - cl.spell_start
+                for i, edge in enumerate(DURATION_EDGES):
+                    if spell > edge:
+                        counts[i] += 1
 
     def _capacity_changes(self):
         c = self.c
@@ -207,7 +245,9 @@ class Model:
         cl = Client(population, number, self.streams.client_row(population, number))
         cl.profile = self.streams.profile(population, number, self.c.attributes.cdfs)
         cl.levels = self.c.attributes.profiles[cl.profile]
+        cl.groups = self._group_indices[cl.profile]
         self.clients += 1
+        self.population.append(cl)
         return cl
 
     def _create_initial_population(self) -> None:
@@ -225,6 +265,8 @@ class Model:
                 cl.entered = -u * st.max_stay[cl.profile] if st.max_stay is not None else cl.spell_start
                 cl.state = s
                 self._add_stock(s, 1)
+                if st.on_caseload:
+                    self._cross(cl, 1, 0.0)
                 if s in self._budget_states:
                     self.ledger.on_move(0.0, cl.id, cl.loonwaarde, None, s, cl.entered)
                 self.env.process(self._life(cl))
@@ -268,6 +310,7 @@ class Model:
                     return
                 yield env.timeout(sp.months)
             cl.spell_start = env.now
+            self._cross(cl, 1, env.now)
             self._enter_intake(cl)
         team_of = self._team_of
         while cl.state is not None:
@@ -343,7 +386,7 @@ class Model:
 
     def _fire(self, cl: Client, s: int, k: int) -> None:
         cl.clocks = None  # an event happened: the next sojourn draws fresh clocks
-        to, _, _, costed, _ = self._steps[s][k]
+        to, _, _, costed, _, _ = self._steps[s][k]
         if to == ASSIGN:
             to = self._assign(cl)
         if costed and not self.ledger.affordable(s, k):
@@ -367,7 +410,7 @@ class Model:
         cl.place = cl.place_target = None
         cl.clocks = None
         s = cl.state
-        to, _, _, costed, _ = self._steps[s][k]
+        to, _, _, costed, _, _ = self._steps[s][k]
         if costed and not self.ledger.affordable(s, k):
             self._granted(self.places[to].release(request))  # the money ran out while the client waited
             self._refuse(cl, s, k)
@@ -383,7 +426,7 @@ class Model:
 
     def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
         """Transition ``k`` out of ``s`` happens now: count it, pay for it, move the client."""
-        _, plan, new_spell, _, budgeted = self._steps[s][k]
+        _, plan, new_spell, _, budgeted, gplan = self._steps[s][k]
         now = self.env.now
         month = int(now)
         counted = month < self.n_months
@@ -392,6 +435,11 @@ class Model:
             base = (month * self.n_states + s) * N_FLOWS
             for f in plan:
                 flows[base + f] += 1
+            if gplan:
+                gflows, gbase = self.gflows, month * self.n_groups
+                for f in gplan:
+                    for g in cl.groups:
+                        gflows[(gbase + g) * N_GROUP_FLOWS + f] += 1
         if budgeted:
             self.ledger.on_transition(now, cl.id, cl.profile, s, k, to)
         if self.log is not None:
@@ -416,9 +464,14 @@ class Model:
         if self._budget_states and (s in self._budget_states or to in self._budget_states):
             self.ledger.on_move(now, cl.id, cl.loonwaarde, s, to)
         if to == OUT:
+            if self._on_caseload[s]:
+                self._cross(cl, -1, now)
             cl.state = None
             return
-        if new_spell or self._on_caseload[to] != self._on_caseload[s]:
+        if self._on_caseload[to] != self._on_caseload[s]:
+            self._cross(cl, 1 if self._on_caseload[to] else -1, now)
+            cl.spell_start = now
+        elif new_spell:
             cl.spell_start = now
         if to == INTAKE:
             self._enter_intake(cl)
@@ -433,6 +486,7 @@ class Model:
 
     def _enter_intake(self, cl: Client) -> None:
         self._count(INTAKE, F_INFLOW)
+        self._count_group(cl, G_INFLOW)
         self._record(cl, INTAKE, "", "arrival", "arrival", "")
         cl.entered = self.env.now
         if self._intake_immediate:
@@ -504,6 +558,20 @@ class Model:
         self.area[s] += self.stock[s] * (now - self.area_since[s])
         self.area_since[s] = now
         self.stock[s] += delta
+
+    def _cross(self, cl: Client, delta: int, now: float) -> None:
+        """The client comes onto (+1) or leaves (-1) the caseload: the stock of each of its groups."""
+        for g in cl.groups:
+            self.garea[g] += self.gstock[g] * (now - self.gsince[g])
+            self.gsince[g] = now
+            self.gstock[g] += delta
+
+    def _count_group(self, cl: Client, flow: int) -> None:
+        month = int(self.env.now)
+        if month < self.n_months:
+            base = month * self.n_groups
+            for g in cl.groups:
+                self.gflows[(base + g) * N_GROUP_FLOWS + flow] += 1
 
     def _count(self, s: int, flow: int) -> None:
         month = int(self.env.now)

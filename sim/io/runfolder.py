@@ -29,7 +29,7 @@ import pandas as pd
 from sim import __version__
 from sim.engines.backends import iter_replications
 from sim.io.plots import budget_charts, caseload_fan_chart
-from sim.io.tables import annual_table, month_labels, monthly_table, summary_table, write_json
+from sim.io.tables import annual_table, group_table, month_labels, monthly_table, summary_table, write_json
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, result_from_npz, result_to_npz
 from sim.model import Scenario, content_hash
 from sim.model.compiled import Compiled, compile_scenario
@@ -139,19 +139,22 @@ def _write_tables(
 ) -> dict:
     """Write every table and chart into ``tmp``, reading one saved replication at a time."""
     on = [i for i, s in enumerate(compiled.states) if s.on_caseload]
-    annual_parts, stocks = [], []
+    annual_parts, group_parts, stocks = [], [], []
     events = clients = 0
     with open(tmp / "monthly.csv", "w", newline="") as monthly_csv:
         for r in range(replications):
             result = result_from_npz(folder.path(r))
             monthly_table(compiled, [result]).to_csv(monthly_csv, index=False, header=r == 0)
             annual_parts.append(annual_table(compiled, [result]))
+            group_parts.append(group_table(compiled, [result]))
             stocks.append(result.stock[:, on])
             events += int(result.events_processed)
             clients += int(result.clients)
     annual = pd.concat(annual_parts, ignore_index=True)
     annual.to_csv(tmp / "annual.csv", index=False)
     summary_table(annual).to_csv(tmp / "summary.csv", index=False)
+    if compiled.attributes.names:  # outputs by focus group
+        pd.concat(group_parts, ignore_index=True).to_csv(tmp / "groups.csv", index=False)
     # charts: every chart is drawn here from `annual` or `monthly_stock`
     (tmp / "charts").mkdir()
     monthly_stock = _stock_frame(compiled, on, np.stack(stocks))

@@ -21,7 +21,7 @@ import pandas as pd
 from sim.engines.result import Result
 from sim.model.budget_plan import is_count
 from sim.model.compiled import Compiled
-from sim.model.records import FLOWS
+from sim.model.records import DURATION_COLUMNS, FLOWS, GROUP_FLOWS
 
 ANNUAL_FLOWS = (
     "inflow", "exits_work", "exits_other", "movements", "plaatsing", "scholing", "deeltijdwerk",
@@ -75,12 +75,39 @@ def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
                 "caseload_mean": round(float(res.person_months[months][:, on].sum()) / 12, 6),
             }
             row |= {name: int(flows[FLOWS.index(name)]) for name in ANNUAL_FLOWS}
+            row["new_applications"] = row["inflow"] - row["reinflow"]  # new spells that are not returns
+            if res.durations is not None:  # on the caseload at the year end for longer than 1, 3, 5 years
+                row |= dict(zip(DURATION_COLUMNS, res.durations[compiled.calendar.years.index(year)].tolist()))
             for s, st in enumerate(compiled.states):
                 row[f"stock_{st.name}"] = int(res.stock[last, s])
             if res.budget is not None:  # money columns (docs/budgets.md)
                 row |= annual_budget_row(compiled, res.budget[compiled.calendar.years.index(year)])
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def group_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
+    """Outputs by focus group: one row per replication, calendar year, attribute and level.
+
+    A household counts in one level of every attribute, so the rows of one attribute add up to the
+    whole caseload. Empty when the scenario has no attributes.
+    """
+    groups = compiled.attributes.groups
+    rows = []
+    for res in results:
+        if res.group_flows is None:
+            continue
+        for year, months in compiled.calendar.whole_years():
+            flows = res.group_flows[months].sum(axis=0)  # [group, flow]
+            end = res.group_stock[months.stop - 1]
+            mean = res.group_person_months[months].sum(axis=0) / 12
+            for g, (attribute, level) in enumerate(groups):
+                row = {"replication": res.replication, "year": year, "attribute": attribute, "level": level,
+                       "caseload_end": int(end[g]), "caseload_mean": round(float(mean[g]), 6)}  # fmt: skip
+                row |= {name: int(flows[g, i]) for i, name in enumerate(GROUP_FLOWS)}
+                rows.append(row)
+    columns = ["replication", "year", "attribute", "level", "caseload_end", "caseload_mean", *GROUP_FLOWS]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def annual_budget_row(compiled: Compiled, values: np.ndarray) -> dict[str, float | int]:

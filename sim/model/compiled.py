@@ -26,7 +26,7 @@ import numpy as np
 from sim.model.budget_plan import BudgetPlan, compile_budget
 from sim.model.calendar import Calendar
 from sim.model.levers import lever_windows, levered
-from sim.model.records import FLOW_INDEX, KIND_FLOW
+from sim.model.records import FLOW_INDEX, FLOWS, GROUP_FLOW_INDEX, KIND_FLOW
 from sim.model.schema import PriorityRule, Scenario
 from sim.model.streams import Layout
 from sim.model.values import DatedValues
@@ -62,6 +62,7 @@ class Transition(NamedTuple):
     requires_guidance: bool
     flows: tuple[int, ...]  # counters of the origin state it increments (records.FLOWS indices)
     new_spell: bool  # a re-inflow: the household starts a new spell
+    groups: tuple[int, ...]  # counters by attribute level it increments (records.GROUP_FLOWS indices)
 
 
 class Rule(NamedTuple):
@@ -130,6 +131,19 @@ class Attributes(NamedTuple):
     cdfs: tuple[tuple[float, ...], ...]  # cumulative level shares, per attribute
     profiles: tuple[tuple[int, ...], ...]  # level index per attribute, in itertools.product order
     shares: tuple[float, ...]  # population share of each profile
+
+    @property
+    def groups(self) -> tuple[tuple[str, str], ...]:
+        """(attribute, level) of every attribute level, the group axis of the outputs by focus group."""
+        return tuple((name, level) for name, levels in zip(self.names, self.levels) for level in levels)
+
+    def group_indices(self, profile: int) -> tuple[int, ...]:
+        """Positions on the group axis of a profile's levels, one per attribute."""
+        out, offset = [], 0
+        for levels, i in zip(self.levels, self.profiles[profile]):
+            out.append(offset + i)
+            offset += len(levels)
+        return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,7 +260,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
             initial_duration=1.0,
             duration_edges=(),
             transitions=(
-                Transition(INTAKE_ASSIGN, ASSIGN, "transfer", None, intake_rate, (), (1.0,), 0.0, False, (), False),
+                Transition(INTAKE_ASSIGN, ASSIGN, "transfer", None, intake_rate, (), (1.0,), 0.0, False, (), False, ()),
             ),
             priority=Priority((), TIE_ORDERED),
             max_stay=None,
@@ -383,6 +397,7 @@ def _transition(s: int, name: str, tr, index: dict[str, int]) -> Transition:
         requires_guidance=tr.requires_guidance,
         flows=tuple(flows),
         new_spell=tr.kind == "reinflow",
+        groups=tuple(GROUP_FLOW_INDEX[FLOWS[f]] for f in flows if FLOWS[f] in GROUP_FLOW_INDEX),
     )
 
 

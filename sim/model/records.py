@@ -49,4 +49,13 @@ KIND_FLOW = {
     "reinflow": "reinflow",
 }
 
+# Counted per month and attribute level (outputs by focus group): the flows, then the households on the
+# caseload at the end of the month.
+GROUP_FLOWS = ("inflow", "exits_work", "exits_other", "movements", "reinflow")
+GROUP_FLOW_INDEX = {name: i for i, name in enumerate(GROUP_FLOWS)}
+
+# Spell durations of the households on the caseload at each year end: the band edges, in months.
+DURATION_EDGES = (12, 36, 60)
+DURATION_COLUMNS = ("caseload_over_1y", "caseload_over_3y", "caseload_over_5y")
+
 CLIENT_ID_ARRIVAL = 1_000_000_000
