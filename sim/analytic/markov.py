@@ -66,6 +66,7 @@ class _Tr:
     multipliers: tuple[float, ...]
     attributes: dict[str, float]
     elasticity: float
+    covariates: dict
 
 
 @dataclass
@@ -90,7 +91,7 @@ class _Resolved:
         team_of = {s: name for name, team in scenario.werkmatchers.items() for s in team.states}
         intake_mean = scenario.intake.mean_months.value
         self.intake_rate = 0.0 if intake_mean == 0 else 1.0 / intake_mean
-        self.states = [_St("intake", True, 0.0, 1.0, None, [_Tr("assign", ASSIGN, "transfer", None, self.intake_rate, (), (1.0,), {}, 0.0)])]
+        self.states = [_St("intake", True, 0.0, 1.0, None, [_Tr("assign", ASSIGN, "transfer", None, self.intake_rate, (), (1.0,), {}, 0.0, {})])]
         for name, st in scenario.states.items():
             trs = []
             for tname, tr in st.transitions.items():
@@ -100,6 +101,7 @@ class _Resolved:
                     tuple(bands.edges) if bands else (), tuple(bands.multipliers) if bands else (1.0,),
                     dict(tr.attribute_multipliers.values) if tr.attribute_multipliers else {},
                     tr.intensity_elasticity.value if tr.intensity_elasticity else 0.0,
+                    dict(tr.covariates),
                 ))  # fmt: skip
             duration = st.initial_duration_months.value if st.initial_duration_months else 1.0
             self.states.append(_St(name, st.on_caseload, float(st.initial.value), duration, team_of.get(name), trs))
@@ -113,7 +115,23 @@ class _Resolved:
             (lv, self.calendar.months(lv.start), self.calendar.months(lv.end) if lv.end else math.inf)
             for lv in scenario.levers.values()
         ]
-        self.breaks = sorted({0.0} | {t for _, a, b in self.lever_windows for t in (a, b) if 0 < t < self.horizon})
+        self.covariate_dates = {
+            name: sorted((self.calendar.months(d), v) for d, v in cov.values.items())
+            for name, cov in scenario.covariates.items()
+        }
+        changes = {t for dates in self.covariate_dates.values() for t, _ in dates if 0 < t < self.horizon}
+        self.breaks = sorted(
+            {0.0} | {t for _, a, b in self.lever_windows for t in (a, b) if 0 < t < self.horizon} | changes
+        )
+
+    def follows(self, effects: dict, t: float) -> float:
+        """The product of (x(t) / reference) ** elasticity over the covariates a rate follows."""
+        factor = 1.0
+        for name, effect in effects.items():
+            before = [v for start, v in self.covariate_dates[name] if start <= t]
+            x = before[-1] if before else self.covariate_dates[name][0][1]
+            factor *= (x / effect.reference.value) ** effect.elasticity.value
+        return factor
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (one resolver per expected() call)
     def levered(self, target: str, value: float, t: float) -> float:
@@ -134,7 +152,7 @@ class _Resolved:
             norm = self.levered(f"werkmatchers.{st.team}.caseload_norm", team.caseload_norm.value, t)
             contacts = team.contacts_per_fte_month.value * prod / norm
             service = (contacts / team.reference_contacts_per_client_month.value) ** tr.elasticity
-        return tr.rate * band * attr * lever * service
+        return tr.rate * band * attr * lever * service * self.follows(tr.covariates, t)
 
     def inflow(self, t: float) -> float:
         """Applications per month at month-time ``t``."""
@@ -143,12 +161,13 @@ class _Resolved:
         level = rate.at(when) if isinstance(rate, DatedValues) else rate.value
         if self.sc.inflow.seasonality is not None:
             level *= self.sc.inflow.seasonality.factors[when.month - 1]
-        return self.levered("inflow", level, t)
+        return self.levered("inflow", level * self.follows(self.sc.inflow.covariates, t), t)
 
     def inflow_breaks(self) -> list[float]:
         months = [float(m) for m in range(int(math.ceil(self.horizon)))]
         levers = [t for lv, a, b in self.lever_windows if lv.target == "inflow" for t in (a, b) if 0 < t < self.horizon]
-        return sorted(set(months) | set(levers))
+        dates = [t for name in self.sc.inflow.covariates for t, _ in self.covariate_dates[name] if 0 < t < self.horizon]
+        return sorted(set(months) | set(levers) | set(dates))
 
 
 def _hits(pattern: str, target: str) -> bool:

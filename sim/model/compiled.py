@@ -233,9 +233,11 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
     calendar = Calendar(scenario.start, int(math.ceil(scenario.horizon)))
     horizon = scenario.horizon
     levers = lever_windows(scenario)
+    covariates = _covariate_steps(scenario, calendar)
     edges = sorted(
         {0.0}
         | {m for lv in levers for m in (lv.start, lv.end) if 0 < m < horizon}
+        | {m for steps in covariates.values() for m, _ in steps if 0 < m < horizon}
         | {float(t) for t in breaks if 0 < t < horizon}
     )
     attributes = _attributes(scenario)
@@ -293,7 +295,12 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
     base, factors, service = [], [], []
     for s, st in enumerate(states_t):
         lever_keys = [f"hazard.{st.name}.{tr.name}" for tr in st.transitions]
-        lever = np.array([[levered(levers, key, 1.0, t) for key in lever_keys] for t in edges]).reshape(len(edges), -1)
+        effects = [scenario.states[st.name].transitions[tr.name].covariates if st.name in scenario.states else {}
+                   for tr in st.transitions]  # fmt: skip
+        lever = np.array(
+            [[_with_covariates(levered(levers, key, 1.0, t), effect, covariates, t) for key, effect in zip(lever_keys, effects)]
+             for t in edges]
+        ).reshape(len(edges), -1)  # fmt: skip
         bands = np.array(
             [[tr.rate * tr.band_multipliers[bisect.bisect_right(tr.band_edges, lower)] for tr in st.transitions]
              for lower in (0.0, *st.duration_edges)]
@@ -329,7 +336,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
         segments=tuple(edges),
         places=places,
         intake=Intake(intake_rate, tuple(bins), search),
-        inflow=_inflow(scenario, calendar, levers),
+        inflow=_inflow(scenario, calendar, levers, covariates),
         base=tuple(base),
         attribute_factors=tuple(factors),
         service=tuple(service),
@@ -492,11 +499,12 @@ def _service(st: State, team: Team | None, n_segments: int) -> np.ndarray:
     return out
 
 
-def _inflow(scenario: Scenario, calendar: Calendar, levers) -> tuple[tuple[float, float], ...]:
-    """Piecewise-constant inflow rate: breaks at month starts and at inflow lever dates."""
+def _inflow(scenario: Scenario, calendar: Calendar, levers, covariates) -> tuple[tuple[float, float], ...]:
+    """Piecewise-constant inflow rate: breaks at month starts, inflow lever dates and covariate dates."""
     horizon = scenario.horizon
     breaks = {float(m) for m in range(int(math.ceil(horizon)))}
     breaks |= {m for lv in levers if lv.target == "inflow" for m in (lv.start, lv.end) if 0 < m < horizon}
+    breaks |= {m for name in scenario.inflow.covariates for m, _ in covariates[name] if 0 < m < horizon}
     rate, season = scenario.inflow.rate, scenario.inflow.seasonality
     segments = []
     for start in sorted(breaks):
@@ -504,5 +512,30 @@ def _inflow(scenario: Scenario, calendar: Calendar, levers) -> tuple[tuple[float
         level = rate.at(when) if isinstance(rate, DatedValues) else rate.value
         if season is not None:
             level *= season.factors[when.month - 1]
+        level = _with_covariates(level, scenario.inflow.covariates, covariates, start)
         segments.append((start, levered(levers, "inflow", level, start)))
     return tuple(segments)
+
+
+def _covariate_steps(scenario: Scenario, calendar: Calendar) -> dict[str, tuple[tuple[float, float], ...]]:
+    """Each covariate as (month-time from which it holds, value), in time order."""
+    return {
+        name: tuple(sorted((calendar.months(d), v) for d, v in cov.values.items()))
+        for name, cov in scenario.covariates.items()
+    }
+
+
+def covariate_value(steps: tuple[tuple[float, float], ...], t: float) -> float:
+    """The value in force at ``t`` (the first value also covers earlier times)."""
+    value = steps[0][1]
+    for start, v in steps:
+        if start <= t:
+            value = v
+    return value
+
+
+def _with_covariates(value: float, effects: dict, covariates: dict, t: float) -> float:
+    """``value`` x (x(t) / reference) ** elasticity for every covariate the rate follows."""
+    for name, effect in effects.items():
+        value *= (covariate_value(covariates[name], t) / effect.reference.value) ** effect.elasticity.value
+    return value

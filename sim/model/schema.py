@@ -88,6 +88,22 @@ class AttributeMultipliers(Strict):
     source: Source
 
 
+class Covariate(Strict):
+    """A dated outside series that drives hazards or inflow (e.g. WW recipients); each value holds until the next date."""
+
+    label: str = ""
+    values: dict[dt.date, Positive] = Field(min_length=1, max_length=1000)
+    source: Source
+    unit: str | None = None
+
+
+class CovariateEffect(Strict):
+    """A rate follows a covariate: multiplied by ``(x(t) / reference) ** elasticity``."""
+
+    reference: PositiveValue  # the covariate's value at which the base rate holds
+    elasticity: Sourced  # may be negative (job finding falls when unemployment rises)
+
+
 class Transition(Strict):
     to: str
     kind: Literal[KINDS]  # type: ignore[valid-type]
@@ -97,6 +113,7 @@ class Transition(Strict):
     attribute_multipliers: AttributeMultipliers | None = None
     intensity_elasticity: Sourced | None = None
     requires_guidance: bool = False
+    covariates: dict[str, CovariateEffect] = Field(default_factory=dict, max_length=5)
 
 
 class PriorityRule(Strict):
@@ -202,6 +219,7 @@ class Intake(Strict):
 class Inflow(Strict):
     rate: InflowValue | DatedValues
     seasonality: Seasonality | None = None
+    covariates: dict[str, CovariateEffect] = Field(default_factory=dict, max_length=5)
 
     @model_validator(mode="after")
     def _bounded(self) -> Inflow:
@@ -265,6 +283,7 @@ class Scenario(Strict):
     states: dict[str, State] = Field(min_length=1, max_length=200)
     werkmatchers: dict[str, Team] = Field(default_factory=dict)
     levers: dict[str, Lever] = Field(default_factory=dict)
+    covariates: dict[str, Covariate] = Field(default_factory=dict, max_length=20)
     budget: Budget | None = None
     # Presentation, not model input: left out of dumps so the content hash (resume, CRN manifests) ignores them.
     language: Literal["nl", "en"] | None = Field(default=None, exclude=True)  # report/workbook/chart language
@@ -396,6 +415,14 @@ def _reference_problems(s: Scenario):
                 yield f"{at}.paid_by: only a lever on a team's fte adds staff that someone pays"
             else:
                 yield from _line_problems(f"{at}.paid_by", lever.paid_by, s)
+    for name in s.inflow.covariates:
+        if name not in s.covariates:
+            yield f"inflow.covariates.{name}: unknown covariate (declare it under [covariates.{name}])"
+    for sname, state in s.states.items():
+        for tname, tr in state.transitions.items():
+            for name in tr.covariates:
+                if name not in s.covariates:
+                    yield f"states.{sname}.transitions.{tname}.covariates.{name}: unknown covariate"
     yield from budget_problems(s)
     if s.budget is not None and s.start.month != 1:
         yield "start: a scenario with a [budget] must start on 1 January (budget years are calendar years)"
