@@ -226,18 +226,41 @@ class _Chain:
         return q, terms
 
     def initial(self) -> np.ndarray:
+        """Expected initial households of this profile, spread over spell bands and their stages."""
         x = np.zeros(self.n)
-        for s, st in enumerate(self.r.states):
-            if st.initial == 0:
-                continue
+        names = [st.name for st in self.r.states]
+        pop = self.r.sc.initial_population
+        if pop is None:
+            groups = [(s, st.initial * self.share, 0.0, math.inf, st.initial_duration)
+                      for s, st in enumerate(self.r.states) if st.initial]  # fmt: skip
+        else:
+            groups = []
+            for g in pop.groups:
+                s = names.index(g.state)
+                weight = self._level_weight(g.levels)
+                high = math.inf if g.months_to is None else g.months_to
+                if weight:
+                    groups.append((s, g.count * weight, g.months_from, high, self.r.states[s].initial_duration))
+        for s, count, low, high, mean in groups:
             edges = self._edges(s)
             bounds = [0.0, *edges, math.inf]
-            for b in range(len(edges) + 1):  # spell durations ~ Exp(mean), split over bands
-                mass = math.exp(-bounds[b] / st.initial_duration) - math.exp(-bounds[b + 1] / st.initial_duration)
+            for b in range(len(edges) + 1):
+                mass = _share_between(low, high, mean, bounds[b], bounds[b + 1])
                 stages = self.stages if b < len(edges) else 1
                 for j in range(stages):
-                    x[self.index[(s, b, j)]] += st.initial * self.share * mass / stages
+                    x[self.index[(s, b, j)]] += count * mass / stages
         return x
+
+    def _level_weight(self, fixed: dict[str, str]) -> float:
+        """The share of a group's households in this profile: fixed levels must match, the others are drawn."""
+        weight = 1.0
+        for name, attr in self.r.sc.attributes.items():
+            mine = next(lvl for lvl in attr.levels.values if f"{name}.{lvl}" in self.levels)
+            if name in fixed:
+                weight *= float(fixed[name] == mine)
+            else:
+                weight *= attr.levels.values[mine]
+        return weight
 
     def unit_inflow(self) -> np.ndarray:
         """Where one arrival a month enters: the intake, or straight into the assigned states."""
@@ -312,6 +335,20 @@ def expected(scenario: Scenario, stages: int = 3) -> Expectation:
             if abs(t1 - round(t1)) < 1e-12 and 1 <= round(t1) <= n_months:
                 stock[int(round(t1)) - 1] += x @ one_hot
     return Expectation(stock=stock, flows=flows, person_months=person_months)
+
+
+def _share_between(low: float, high: float, mean: float, a: float, b: float) -> float:
+    """Probability that an initial spell duration lies in [a, b).
+
+    Exact at ``low`` when ``high == low``; uniform on [low, high) when ``high`` is finite; ``low`` plus an
+    exponential excess with mean ``mean`` when ``high`` is infinite (low = 0: the states' initial stocks).
+    """
+    if high == low:
+        return float(a <= low < b)
+    if math.isinf(high):
+        lo, hi = max(a, low), max(b, low)
+        return math.exp(-(lo - low) / mean) - (math.exp(-(hi - low) / mean) if not math.isinf(hi) else 0.0)
+    return max(0.0, min(b, high) - max(a, low)) / (high - low)
 
 
 def _propagator(q: np.ndarray, b: np.ndarray, dt: float) -> np.ndarray:

@@ -23,6 +23,8 @@ def register(sub) -> None:
     p = sub.add_parser("run", help="simulate a scenario (default: the bundled default scenario)")
     p.add_argument("scenario", nargs="?", help="scenario file or bundled name")
     p.add_argument("--years", type=positive_int, help="horizon in years (overrides the scenario)")
+    p.add_argument("--caseload", type=Path, metavar="FILE.csv",
+                   help="start from this caseload extract instead of the scenario's initial stocks (docs/scenarios.md)")
     p.add_argument("--replications", "-r", type=positive_int, default=20)
     p.add_argument("--seed", type=int, default=1)
     add_backend_options(p)
@@ -38,7 +40,7 @@ def register(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     overrides = {"years": args.years} if args.years else None
-    scenario = load_scenario(args.scenario, overrides=overrides)
+    scenario = load_scenario(args.scenario, overrides=overrides, caseload=args.caseload)
     if args.scheduler and args.engine != "dask":
         raise ValueError("--scheduler needs --engine dask")
     if args.resume and args.force:

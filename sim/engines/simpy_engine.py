@@ -241,9 +241,13 @@ class Model:
                 self._granted(pool.set_capacity(c.places[s][j]))
 
     # -- population --------------------------------------------------------------
-    def _new_client(self, population: int, number: int) -> Client:
+    def _new_client(self, population: int, number: int, fixed: tuple[int, ...] = ()) -> Client:
+        """A household with its row of random numbers and its drawn attributes (``fixed`` levels >= 0 kept)."""
         cl = Client(population, number, self.streams.client_row(population, number))
         cl.profile = self.streams.profile(population, number, self.c.attributes.cdfs)
+        if any(level >= 0 for level in fixed):
+            drawn = self.c.attributes.profiles[cl.profile]
+            cl.profile = self.c.attributes.profile_of(tuple(f if f >= 0 else d for f, d in zip(fixed, drawn)))
         cl.levels = self.c.attributes.profiles[cl.profile]
         cl.groups = self._group_indices[cl.profile]
         self.clients += 1
@@ -251,16 +255,33 @@ class Model:
         return cl
 
     def _create_initial_population(self) -> None:
+        """The households on the books at the start: the states' initial stocks, or a caseload extract's groups.
+
+        An initial household's spell so far is exponential with the state's mean (an extract gives it,
+        or a range it is spread uniformly over); its stay in a state with a maximum is uniform within
+        that maximum. Both use the household's one ``initial_duration`` uniform.
+        """
+        c = self.c
+        groups = c.initial
+        if groups is None:  # one group per state: initial stock, exponential spells, drawn attributes
+            drawn = (-1,) * len(c.attributes.names)
+            groups = [(s, st.initial, None, None, drawn) for s, st in enumerate(self.states) if st.initial]
         number = 0
-        for s, st in enumerate(self.states):
-            for _ in range(st.initial):
-                cl = self._new_client(Stream.INITIAL, number)
+        for s, count, low, high, fixed in groups:
+            st = self.states[s]
+            for _ in range(count):
+                cl = self._new_client(Stream.INITIAL, number, fixed)
                 number += 1
                 lo, hi = st.loonwaarde
                 cl.loonwaarde = lo + (hi - lo) * cl.row[cl.base + self._intake0]
                 cl.n_intake = 1
                 u = cl.row[cl.base + self._initial_duration]
-                cl.spell_start = st.initial_duration * math.log(1.0 - u)
+                if low is None:
+                    cl.spell_start = st.initial_duration * math.log(1.0 - u)
+                elif high == math.inf:
+                    cl.spell_start = -low + st.initial_duration * math.log(1.0 - u)
+                else:
+                    cl.spell_start = -(low + u * (high - low))
                 # the stay so far: the spell, or uniform within a maximum stay (the same uniform)
                 cl.entered = -u * st.max_stay[cl.profile] if st.max_stay is not None else cl.spell_start
                 cl.state = s

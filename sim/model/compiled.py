@@ -112,6 +112,16 @@ class Team(NamedTuple):
     priority: Priority
 
 
+class InitialGroup(NamedTuple):
+    """Initial households with one state and spell-duration range; levels -1 are drawn from the shares."""
+
+    state: int
+    count: int
+    months_from: float
+    months_to: float  # inf: open-ended (the excess is exponential with the state's initial duration)
+    levels: tuple[int, ...]
+
+
 class SearchPeriod(NamedTuple):
     attribute: int
     level: int
@@ -136,6 +146,13 @@ class Attributes(NamedTuple):
     def groups(self) -> tuple[tuple[str, str], ...]:
         """(attribute, level) of every attribute level, the group axis of the outputs by focus group."""
         return tuple((name, level) for name, levels in zip(self.names, self.levels) for level in levels)
+
+    def profile_of(self, levels: tuple[int, ...]) -> int:
+        """The profile index of one level per attribute (the inverse of ``profiles``)."""
+        index = 0
+        for n, i in zip((len(lv) for lv in self.levels), levels):
+            index = index * n + i
+        return index
 
     def group_indices(self, profile: int) -> tuple[int, ...]:
         """Positions on the group axis of a profile's levels, one per attribute."""
@@ -172,6 +189,7 @@ class Compiled:
     service: tuple[np.ndarray, ...]
     budget: BudgetPlan | None
     layout: Layout
+    initial: tuple[InitialGroup, ...] | None = None  # from a caseload extract; None: the states' initial stocks
 
     @property
     def n_months(self) -> int:
@@ -209,6 +227,9 @@ class Compiled:
     def state_names(self) -> list[str]:
         return [st.name for st in self.states]
 
+    def _priorities(self) -> list[Priority]:
+        return [st.priority for st in self.states] + [team.priority for team in self.teams]
+
     @property
     def features(self) -> frozenset[str]:
         """The mechanisms this model uses, by name: an engine runs a model only if it supports them all."""
@@ -219,11 +240,18 @@ class Compiled:
             "calendar_segments": len(self.segments) > 1,
             "attributes": bool(self.attributes.names),
             "search_period": self.intake.search is not None,
+            "max_stay": any(st.max_stay is not None for st in self.states),
+            "initial_population": self.initial is not None,
+            "groups": bool(self.attributes.names),
             "budget": self.budget is not None,
             "budget.lks": self.budget is not None and self.budget.lks is not None,
             "budget.participatiebudget": self.budget is not None and self.budget.participatiebudget is not None,
             "budget.revolving_fund": self.budget is not None and self.budget.fund is not None,
             "budget.programmes": self.budget is not None and bool(self.budget.programmes),
+            "budget.state_costs": self.budget is not None and bool(self.budget.state_costs),
+            "budget.staff_costs": self.budget is not None and bool(self.budget.staff_costs),
+            "priority.always": any(r.always for p in self._priorities() for r in p.rules),
+            "priority.tie_break": any(p.tie_break != TIE_ORDERED for p in self._priorities()),
         }
         return frozenset(name for name, on in used.items() if on)
 
@@ -341,6 +369,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
         attribute_factors=tuple(factors),
         service=tuple(service),
         budget=None,
+        initial=_initial_groups(scenario, index, attributes),
         layout=Layout.for_model(len(attributes.names), max(len(st.transitions) for st in states_t)),
     )
     if scenario.budget is None:
@@ -515,6 +544,20 @@ def _inflow(scenario: Scenario, calendar: Calendar, levers, covariates) -> tuple
         level = _with_covariates(level, scenario.inflow.covariates, covariates, start)
         segments.append((start, levered(levers, "inflow", level, start)))
     return tuple(segments)
+
+
+def _initial_groups(scenario: Scenario, index: dict[str, int], attributes: Attributes):
+    pop = scenario.initial_population
+    if pop is None:
+        return None
+    out = []
+    for g in pop.groups:
+        levels = tuple(
+            attributes.levels[a].index(g.levels[name]) if name in g.levels else -1 for a, name in enumerate(attributes.names)
+        )
+        high = g.months_to if g.months_to is not None else math.inf
+        out.append(InitialGroup(index[g.state], g.count, g.months_from, high, levels))
+    return tuple(out)
 
 
 def _covariate_steps(scenario: Scenario, calendar: Calendar) -> dict[str, tuple[tuple[float, float], ...]]:

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.model.caseload import CaseloadError
+from sim.model.caseload import attach as attach_caseload
 from sim.model.schema import Scenario
 
 MAX_BYTES = 1_000_000  # a real scenario is a few kB; refuse anything that could be a bomb
@@ -58,12 +60,28 @@ def load_raw(path: str | Path) -> dict[str, Any]:
     return _load_chain(path, root=path.parent, seen=[])
 
 
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load, merge, override and validate a scenario."""
+def load_scenario(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, caseload: str | Path | None = None
+) -> Scenario:
+    """Load, merge, override and validate a scenario.
+
+    Args:
+        path: a scenario file, or the name of a bundled scenario (None: the bundled default).
+        overrides: plain data merged over the file's.
+        caseload: a caseload extract (CSV, sim/model/caseload.py) to start from instead of the
+            scenario's initial stocks; a relative ``initial_population.file`` in the scenario is read
+            from the scenario's folder.
+    """
     path = resolve_path(path)
     data = load_raw(path)
     if overrides:
         data = deep_merge(data, overrides)
+    if caseload is not None:
+        data = data | {"initial_population": {"file": str(Path(caseload).resolve()), "source": "caseload extract (--caseload)"}}
+    try:
+        data = attach_caseload(data, Path(path).resolve().parent)
+    except CaseloadError as exc:
+        raise ScenarioError([str(exc)]) from None
     return validate(data, origin=str(path))
 
 

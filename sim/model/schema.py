@@ -272,6 +272,29 @@ class Lever(Strict):
 
 
 
+class InitialGroup(Strict):
+    """Households of the initial population with one state, spell-duration range and attribute levels."""
+
+    state: str
+    count: Annotated[int, Number, Field(ge=1, le=10_000_000)]
+    months_from: NonNegative  # spell duration at the start, months
+    months_to: NonNegative | None = None  # None: open-ended; equal to months_from: exact
+    levels: dict[str, str] = Field(default_factory=dict)  # attribute -> level; the others are drawn
+
+
+class InitialPopulation(Strict):
+    """The initial caseload from a municipality's extract (sim/model/caseload.py reads the file).
+
+    It replaces the states' ``initial`` stocks. The households themselves are not part of the
+    scenario's dump (the run folder's scenario.json): the file's digest stands in for them.
+    """
+
+    file: str
+    source: Source
+    digest: str = ""
+    groups: list[InitialGroup] = Field(default_factory=list, exclude=True, max_length=1_000_000)
+
+
 class Scenario(Strict):
     name: str
     description: str = ""
@@ -284,6 +307,7 @@ class Scenario(Strict):
     werkmatchers: dict[str, Team] = Field(default_factory=dict)
     levers: dict[str, Lever] = Field(default_factory=dict)
     covariates: dict[str, Covariate] = Field(default_factory=dict, max_length=20)
+    initial_population: InitialPopulation | None = None
     budget: Budget | None = None
     # Presentation, not model input: left out of dumps so the content hash (resume, CRN manifests) ignores them.
     language: Literal["nl", "en"] | None = Field(default=None, exclude=True)  # report/workbook/chart language
@@ -415,6 +439,18 @@ def _reference_problems(s: Scenario):
                 yield f"{at}.paid_by: only a lever on a team's fte adds staff that someone pays"
             else:
                 yield from _line_problems(f"{at}.paid_by", lever.paid_by, s)
+    if s.initial_population is not None:
+        for i, group in enumerate(s.initial_population.groups):
+            where = f"initial_population.groups.{i}"
+            if group.state not in names:
+                yield f"{where}.state: unknown state {group.state!r}"
+            for attribute, level in group.levels.items():
+                if f"{attribute}.{level}" not in levels:
+                    yield f"{where}.levels.{attribute}: unknown attribute level {attribute}.{level}"
+            if group.months_to is not None and group.months_to < group.months_from:
+                yield f"{where}.months_to: below months_from"
+        if not s.initial_population.groups:
+            yield "initial_population: no households (the file was not read, or is empty)"
     for name in s.inflow.covariates:
         if name not in s.covariates:
             yield f"inflow.covariates.{name}: unknown covariate (declare it under [covariates.{name}])"

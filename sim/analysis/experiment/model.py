@@ -102,8 +102,8 @@ class TrialModel(Model):
         self.end_state: dict[int, str] = {}
 
     # -- who is in the trial ---------------------------------------------------------
-    def _new_client(self, population: int, number: int):
-        cl = super()._new_client(population, number)
+    def _new_client(self, population: int, number: int, fixed: tuple[int, ...] = ()):
+        cl = super()._new_client(population, number, fixed)
         u, v = self.trial_rng.random(2)
         if u < self.candidate_share:
             self.arm_of[cl.id] = int(v * len(self.arm_names))
