@@ -21,7 +21,7 @@ from scipy import stats
 
 from sim.engines.backends import run_replications
 from sim.engines.result import Result
-from sim.io.tables import annual_table, month_labels
+from sim.io.tables import TOTAL, annual_table, month_labels
 from sim.model import Scenario, load_scenario, resolve_path
 from sim.model.compiled import Compiled, compile_scenario
 from sim.model.loader import BUNDLED
@@ -148,9 +148,13 @@ def independent_interval(alt: np.ndarray, base: np.ndarray, level: float = LEVEL
     return mean, mean - half, mean + half
 
 
-def metric_values(arm: Arm, metric: str, year: int | None = None) -> np.ndarray:
-    """Per-replication values of an annual metric in ``year`` (or summed over all years)."""
-    frame = arm.annual if year is None else arm.annual[arm.annual["year"] == year]
+def metric_values(arm: Arm, metric: str, year: int | None = None, municipality: str = TOTAL) -> np.ndarray:
+    """Per-replication values of an annual metric in ``year`` (or summed over all years); in a region the
+    ``municipality``'s own (default: the region's total)."""
+    frame = arm.annual
+    if "municipality" in frame:
+        frame = frame[frame["municipality"] == municipality]
+    frame = frame if year is None else frame[frame["year"] == year]
     if metric not in frame:
         raise ValueError(f"unknown metric {metric!r} (annual columns: {', '.join(arm.annual.columns[2:])})")
     if frame.empty:
@@ -159,25 +163,58 @@ def metric_values(arm: Arm, metric: str, year: int | None = None) -> np.ndarray:
 
 
 def comparison_table(arms: list[Arm], metrics: list[str] | None = None) -> pd.DataFrame:
-    """``metric, year, scenario, mean, diff_vs_base, diff_ci_low, diff_ci_high``; ``arms[0]`` is the base."""
+    """``metric, year, scenario, mean, diff_vs_base, diff_ci_low, diff_ci_high``; ``arms[0]`` is the base.
+
+    With money columns, ``cost_per_extra_exit`` rows hold the extra policy cost per extra exit to work
+    (an alternative's rows only; see :func:`ratio_interval`). In a region a ``municipality`` column
+    holds each municipality's rows and the ``total``.
+    """
     base = arms[0]
+    region = "municipality" in base.annual
     if metrics is None:
-        metrics = [c for c in base.annual.columns if c not in ("replication", "year")]
+        metrics = [c for c in base.annual.columns if c not in ("replication", "year", "municipality")]
     years = sorted(base.annual["year"].unique())
+    places = list(dict.fromkeys(base.annual["municipality"])) if region else [TOTAL]
     rows = []
-    for metric in metrics:
-        for year in years:
-            b = metric_values(base, metric, year)
-            for arm in arms:
-                if metric not in arm.annual:
-                    continue
-                a = metric_values(arm, metric, year)
-                if arm is base:
-                    diff, low, high = 0.0, 0.0, 0.0
-                else:
-                    diff, low, high = paired_interval(a, b)
-                rows.append([metric, int(year), arm.key, float(a.mean()), diff, low, high])
-    return pd.DataFrame(rows, columns=COLUMNS).round(3)
+    for place in places:
+        for metric in metrics:
+            for year in years:
+                b = metric_values(base, metric, year, place)
+                if np.isnan(b).all():
+                    continue  # a column the total rows do not have (or a municipality's)
+                for arm in arms:
+                    if metric not in arm.annual:
+                        continue
+                    a = metric_values(arm, metric, year, place)
+                    diff, low, high = (0.0, 0.0, 0.0) if arm is base else paired_interval(a, b)
+                    rows.append([metric, int(year), place, arm.key, float(a.mean()), diff, low, high])
+        if "policy_cost" in base.annual and "exits_work" in base.annual:
+            for year in years:
+                for arm in arms[1:]:
+                    cost = metric_values(arm, "policy_cost", year, place) - metric_values(base, "policy_cost", year, place)
+                    exits = metric_values(arm, "exits_work", year, place) - metric_values(base, "exits_work", year, place)
+                    ratio, low, high = ratio_interval(cost, exits)
+                    rows.append(["cost_per_extra_exit", int(year), place, arm.key, ratio, ratio, low, high])
+    table = pd.DataFrame(rows, columns=["metric", "year", "municipality", *COLUMNS[2:]]).round(3)
+    return table if region else table.drop(columns="municipality")
+
+
+def ratio_interval(num: np.ndarray, den: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """Ratio of mean paired differences (e.g. extra cost / extra exits) with a delta-method interval.
+
+    Undefined (nan) unless the denominator's own interval excludes zero: a cost per extra exit means
+    nothing when the extra exits might be none.
+    """
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    n = len(num)
+    _, d_low, d_high = paired_interval(den, np.zeros(n), level)
+    if n < 2 or not (d_low > 0 or d_high < 0):
+        return math.nan, math.nan, math.nan
+    ratio = num.mean() / den.mean()
+    cov = np.cov(num, den, ddof=1) / n
+    var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / den.mean() ** 2
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * math.sqrt(max(var, 0.0))
+    return float(ratio), float(ratio - half), float(ratio + half)
 
 
 def key_table(comparison: pd.DataFrame, metrics=KEY_METRICS) -> pd.DataFrame:

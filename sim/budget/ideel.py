@@ -16,13 +16,17 @@ from sim.model.budget_plan import BudgetPlan
 
 
 class IDeelAccount:
-    def __init__(self, plan: BudgetPlan):
+    """One I-deel: the scenario's, or in a region one municipality's (``grant``, ``reserve``, ``floor`` given)."""
+
+    def __init__(self, plan: BudgetPlan, grant: tuple[int, ...] | None = None, reserve: int | None = None,
+                 floor: int | None = None):  # fmt: skip
         self.plan = plan
+        self.grant = plan.grant if grant is None else grant
         self.shares = np.asarray(plan.benefit_share, dtype=float)  # per state, 0 off the caseload
-        self.reserve = plan.reserve_opening
-        self.floor = plan.reserve_floor
+        self.reserve = plan.reserve_opening if reserve is None else reserve
+        self.floor = plan.reserve_floor if grant is None else floor
         self.benefit = 0  # cents, this year so far
-        self.in_deficit = False  # the last settled year ended in deficit
+        self.result = 0  # the last settled year's result
 
     def close_month(self, month: int, person_months: np.ndarray) -> None:
         """Book one month of benefits: person-months x benefit share x monthly benefit."""
@@ -31,7 +35,7 @@ class IDeelAccount:
 
     def settle(self, year: int, lks_cost: int, topup) -> dict[str, int]:
         """Close budget year ``year``; ``topup(result)`` gives the cents moved on to the Revolverend Fonds."""
-        grant = self.plan.grant[year]
+        grant = self.grant[year]
         result = grant - self.benefit - lks_cost
         transfer = topup(result) if result > 0 else 0
         reserve = self.reserve + result - transfer
@@ -50,5 +54,5 @@ class IDeelAccount:
         }
         self.reserve = reserve
         self.benefit = 0
-        self.in_deficit = result < 0
+        self.result = result
         return row

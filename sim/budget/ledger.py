@@ -9,14 +9,19 @@ transition:
 * ``affordable(s, k)`` before a costed transition starts (the start is refused
   when no purse can pay; the engine then calls ``refused`` and counts the flow),
 * ``on_transition(t, client, profile, s, k, to)`` when a costed or watched transition completes,
-* ``on_move(t, client, loonwaarde, s, to, since)`` when a client enters or leaves a state the
-  ledger watches (the LKS state, states with a cost per month); ``since`` is when the stay began
-  (``t`` except for the initial households),
-* ``close_month(month, t, person_months)`` at every month end (benefits, LKS; at a
-  year end the settlement, the loonwaarde reassessment and the next year's allocations).
+* ``on_move(t, client, loonwaarde, s, to, since, muni)`` when a client enters or leaves a state
+  the ledger watches (the LKS state, states with a cost per month); ``since`` is when the stay
+  began (``t`` except for the initial households), ``muni`` the client's municipality in a region,
+* ``close_month(month, t, person_months)`` at every month end, with the month's person-months
+  ``[municipality, state]`` (benefits, LKS; at a year end the settlement, the loonwaarde
+  reassessment and the next year's allocations).
 
 All amounts are integer cents. ``table`` is an int64 array ``[year, column]``
 (columns ``plan.columns``; counts are those of :func:`sim.model.budget_plan.is_count`).
+In a region every municipality has its own I-deel and LKS accounts, never mixed;
+``table`` holds their sums, and ``municipal`` ``[year, municipality, column]``
+(``plan.municipal_columns``) each one's own lines and its share of the shared
+costs, split by the cost keys to the cent (largest remainder).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from sim.budget.money import Purse, cents
 from sim.budget.participatiebudget import ParticipatiebudgetAccount
 from sim.budget.programme import ProgrammeAccount
 from sim.budget.revolving_fund import FundAccount
-from sim.model.budget_plan import BudgetPlan
+from sim.model.budget_plan import SHARED_COLUMNS, BudgetPlan
+from sim.model.compiled import split_whole
 from sim.model.streams import Stream, generator
 
 
@@ -42,9 +48,18 @@ class Ledger:
         self.col = {name: i for i, name in enumerate(plan.columns)}
         self.table = np.zeros((plan.n_years, len(plan.columns)), dtype=np.int64)
         self.log: list[tuple] | None = [] if log else None
-        self.i_deel = IDeelAccount(plan)
-        self.lks = LksAccount(plan.lks, generator(seed, replication, Stream.BUDGET)) if plan.lks else None
+        munis = plan.municipalities
+        if munis:  # a region: one I-deel and one LKS account per municipality
+            self.i_deels = [IDeelAccount(plan, m.grant, m.reserve_opening, m.reserve_floor) for m in munis]
+            streams = [generator(seed, replication, Stream.BUDGET, i) for i in range(len(munis))]
+        else:
+            self.i_deels = [IDeelAccount(plan)]
+            streams = [generator(seed, replication, Stream.BUDGET)]
+        self.lks_accounts = [LksAccount(plan.lks, rng) for rng in streams] if plan.lks else []
+        self.lks = self.lks_accounts[0] if self.lks_accounts else None
         self.lks_state = plan.lks.state if plan.lks else -99
+        self.municipal = np.zeros((plan.n_years, len(munis), len(plan.municipal_columns)), dtype=np.int64)
+        self.mcol = {name: i for i, name in enumerate(plan.municipal_columns)}
         self.pb = ParticipatiebudgetAccount(plan.participatiebudget) if plan.participatiebudget else None
         self.fund = FundAccount(plan.fund) if plan.fund else None
         self.programmes = [ProgrammeAccount(p) for p in plan.programmes]
@@ -69,9 +84,14 @@ class Ledger:
     def affordable(self, s: int, k: int) -> bool:
         return self._payer((s, k)) is not None
 
+    @property
+    def in_deficit(self) -> bool:
+        """The last settled year's I-deel result (summed over a region's municipalities) was negative."""
+        return sum(account.result for account in self.i_deels) < 0
+
     def _payer(self, key: tuple[int, int]):
         for purse, cost, is_fund in self.payers[key]:
-            if is_fund and self.i_deel.in_deficit:
+            if is_fund and self.in_deficit:
                 continue
             if purse.can_pay(cost):
                 return purse, cost, is_fund
@@ -92,20 +112,22 @@ class Ledger:
             if is_fund and to in self.plan.fund.targets:
                 self.fund.clients[client] = (t, to)
 
-    def on_move(self, t: float, client: int, loonwaarde: float, s: int | None, to: int, since: float | None = None) -> None:
+    def on_move(self, t: float, client: int, loonwaarde: float, s: int | None, to: int, since: float | None = None,
+                muni: int = 0) -> None:  # fmt: skip
         if s == self.lks_state:
-            self.lks.leave(client, t)
+            self.lks_accounts[muni].leave(client, t)
         if to == self.lks_state:
-            self.lks.enter(client, loonwaarde, t)
+            self.lks_accounts[muni].enter(client, loonwaarde, t)
         if s in self.members:
             self._accrue(s, self.members[s].pop(client), float(int(t)), t)
         if to in self.members:
             self.members[to][client] = t if since is None else since
 
     def close_month(self, month: int, t: float, person_months: np.ndarray) -> None:
-        self.i_deel.close_month(month, person_months)
-        if self.lks is not None:
-            self.lks.close_month(month, t)
+        for account, row in zip(self.i_deels, person_months):
+            account.close_month(month, row)
+        for lks in self.lks_accounts:
+            lks.close_month(month, t)
         for s, members in self.members.items():
             for since in members.values():
                 self._accrue(s, since, float(month), t)
@@ -148,13 +170,16 @@ class Ledger:
                 self._log(t, "allocate", purse.name, purse.allocated, purse.balance)
 
     def _close_year(self, y: int, t: float) -> None:
-        lks_cost = self.lks.take_year() if self.lks is not None else 0
         topup = self.fund.topup_for if self.fund is not None else (lambda result: 0)
-        row = self.i_deel.settle(y, lks_cost, topup)
-        self._log(t, "settle", "i_deel", row["i_deel_result"], row["reserve_balance"])
-        if self.lks is not None:
-            row["lks_clients_end"] = len(self.lks.clients)
-            self.lks.reassess()
+        rows = []
+        for account, lks in zip(self.i_deels, self.lks_accounts or [None] * len(self.i_deels)):
+            row = account.settle(y, lks.take_year() if lks is not None else 0, topup)
+            self._log(t, "settle", "i_deel", row["i_deel_result"], row["reserve_balance"])
+            if lks is not None:
+                row["lks_clients_end"] = len(lks.clients)
+                lks.reassess()
+            rows.append(row)
+        row = {name: sum(r[name] for r in rows) for name in rows[0]}  # a region's total of its municipalities
         if self.pb is not None:
             row |= self.pb.close_year()
         if self.fund is not None:
@@ -162,12 +187,29 @@ class Ledger:
         for prog in self.programmes:
             for what, amount in prog.year(y).items():
                 row[f"programme_{what}"] = row.get(f"programme_{what}", 0) + amount
+                if what in ("budget", "spent", "carry_over"):
+                    row[f"programme_{prog.name}_{what}"] = amount
         row |= {"staff_cost": self.staff, "instrument_cost": self.instruments, "municipality_cost": self.own}
         self.staff = self.instruments = self.own = 0
         for name, value in row.items():
             self.table[y, self.col[name]] = value
+        if self.plan.municipalities:
+            self._split(y, rows, row)
         if y + 1 < self.plan.n_years:
             self._open_year(y + 1, t)
+
+    def _split(self, y: int, own: list[dict[str, int]], total: dict[str, int]) -> None:
+        """Each municipality's own I-deel lines and its share of every shared cost, to the cent."""
+        weights = [m.cost_weight[y] for m in self.plan.municipalities]
+        shared = [*SHARED_COLUMNS, *(f"programme_{p.name}_spent" for p in self.plan.programmes)]
+        for m, row in enumerate(own):
+            for name, value in row.items():
+                self.municipal[y, m, self.mcol[name]] = value
+        for name in shared:
+            for m, part in enumerate(split_whole(total[name], weights)):
+                self.municipal[y, m, self.mcol[name]] = part
+        cost = self.municipal[y, :, self.mcol["programme_spent"]] + self.municipal[y, :, self.mcol["municipality_cost"]]
+        self.municipal[y, :, self.mcol["shared_cost"]] = cost
 
     def _leave_financed(self, t: float, client: int, profile: int, s: int, k: int) -> None:
         entry = self.fund.clients.pop(client, None)

@@ -25,4 +25,8 @@ class Result:
     group_flows: np.ndarray | None = None  # int64 [month, attribute level, records.GROUP_FLOWS], with attributes
     group_stock: np.ndarray | None = None  # int64 [month, attribute level]: on the caseload at the month's end
     group_person_months: np.ndarray | None = None  # float64 [month, attribute level]
+    stock_by_municipality: np.ndarray | None = None  # int64 [month, municipality, state], in a region
+    flows_by_municipality: np.ndarray | None = None  # int64 [month, municipality, state, flow], in a region
+    person_months_by_municipality: np.ndarray | None = None  # float64 [month, municipality, state], in a region
+    budget_by_municipality: np.ndarray | None = None  # int64 [year, municipality, column], in a region with a budget
     durations: np.ndarray | None = None  # int64 [budget year, len(DURATION_EDGES)]: on the caseload longer than each edge

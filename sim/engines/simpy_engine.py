@@ -66,7 +66,7 @@ class WakeUp(simpy.Event):
 class Client:
     __slots__ = (
         "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
-        "spell_start", "entered", "groups", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
+        "spell_start", "entered", "groups", "muni", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
         "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
@@ -120,12 +120,15 @@ class Model:
         self.n_months = compiled.n_months
         self.cal_edges = compiled.segments
         self.log: list[Event] | None = [] if log_events else None
-        self.flows = [0] * (self.n_months * self.n_states * N_FLOWS)
-        self.stock = [0] * self.n_states
-        self.stock_history = np.zeros((self.n_months, self.n_states), dtype=np.int64)
-        self.area = [0.0] * self.n_states
-        self.area_since = [0.0] * self.n_states
-        self.person_months = np.zeros((self.n_months, self.n_states))
+        # stocks and flows per (municipality, state): one municipality unless the scenario is a region
+        self.n_muni = max(1, len(compiled.municipalities))
+        cells = self.n_muni * self.n_states
+        self.flows = [0] * (self.n_months * cells * N_FLOWS)
+        self.stock = [0] * cells
+        self.stock_history = np.zeros((self.n_months, self.n_muni, self.n_states), dtype=np.int64)
+        self.area = [0.0] * cells
+        self.area_since = [0.0] * cells
+        self.person_months = np.zeros((self.n_months, self.n_muni, self.n_states))
         self.clients = 0
         self.population: list[Client] = []  # every household simulated (the year-end duration count scans it)
         self.durations = np.zeros((len(compiled.calendar.years), len(DURATION_EDGES)), dtype=np.int64)
@@ -178,18 +181,23 @@ class Model:
             env.process(self._capacity_changes())
         env.run(until=self.horizon)
         self._close_month(self.n_months - 1, self.horizon)
-        flows = np.array(self.flows, dtype=np.int64).reshape(self.n_months, self.n_states, N_FLOWS)
+        flows = np.array(self.flows, dtype=np.int64).reshape(self.n_months, self.n_muni, self.n_states, N_FLOWS)
         grouped = self.n_groups > 0
+        region = self.n_muni > 1
         return Result(
             replication=self.replication,
-            stock=self.stock_history,
-            flows=flows,
-            person_months=self.person_months,
+            stock=self.stock_history.sum(axis=1) if region else self.stock_history[:, 0],
+            flows=flows.sum(axis=1) if region else flows[:, 0],
+            person_months=self.person_months.sum(axis=1) if region else self.person_months[:, 0],
+            stock_by_municipality=self.stock_history if region else None,
+            flows_by_municipality=flows if region else None,
+            person_months_by_municipality=self.person_months if region else None,
             events_processed=self.scheduled,
             clients=self.clients,
             wall_seconds=time.perf_counter() - started,
             events=self.log,
             budget=self.ledger.table if self.ledger is not None else None,
+            budget_by_municipality=self.ledger.municipal if self.ledger is not None and region else None,
             group_flows=np.array(self.gflows, dtype=np.int64).reshape(self.n_months, self.n_groups, N_GROUP_FLOWS)
             if grouped else None,
             group_stock=self.gstock_history if grouped else None,
@@ -203,12 +211,12 @@ class Model:
             self._close_month(month, month + 1.0)
 
     def _close_month(self, month: int, at: float) -> None:
-        for s in range(self.n_states):
-            self.area[s] += self.stock[s] * (at - self.area_since[s])
-            self.area_since[s] = at
-            self.person_months[month, s] = self.area[s]
-            self.area[s] = 0.0
-        self.stock_history[month] = self.stock
+        for i in range(self.n_muni * self.n_states):
+            self.area[i] += self.stock[i] * (at - self.area_since[i])
+            self.area_since[i] = at
+            self.person_months[month].flat[i] = self.area[i]
+            self.area[i] = 0.0
+        self.stock_history[month] = np.reshape(self.stock, (self.n_muni, self.n_states))
         for g in range(self.n_groups):
             self.garea[g] += self.gstock[g] * (at - self.gsince[g])
             self.gsince[g] = at
@@ -218,7 +226,7 @@ class Model:
         if self.c.calendar.is_year_end(month):
             self._count_durations(self.c.calendar.year_index(month), at)
         if self.ledger is not None:
-            self.ledger.close_month(month, at, self.person_months[month])
+            self.ledger.close_month(month, at, self.person_months[month])  # [municipality, state]
 
     def _count_durations(self, year: int, at: float) -> None:
         """Households on the caseload at a year end by how long their spell has lasted."""
@@ -250,6 +258,7 @@ class Model:
             cl.profile = self.c.attributes.profile_of(tuple(f if f >= 0 else d for f, d in zip(fixed, drawn)))
         cl.levels = self.c.attributes.profiles[cl.profile]
         cl.groups = self._group_indices[cl.profile]
+        cl.muni = cl.levels[-1] if self.n_muni > 1 else 0
         self.clients += 1
         self.population.append(cl)
         return cl
@@ -285,11 +294,11 @@ class Model:
                 # the stay so far: the spell, or uniform within a maximum stay (the same uniform)
                 cl.entered = -u * st.max_stay[cl.profile] if st.max_stay is not None else cl.spell_start
                 cl.state = s
-                self._add_stock(s, 1)
+                self._add_stock(cl, s, 1)
                 if st.on_caseload:
                     self._cross(cl, 1, 0.0)
                 if s in self._budget_states:
-                    self.ledger.on_move(0.0, cl.id, cl.loonwaarde, None, s, cl.entered)
+                    self.ledger.on_move(0.0, cl.id, cl.loonwaarde, None, s, cl.entered, cl.muni)
                 self.env.process(self._life(cl))
 
     def _arrivals(self):
@@ -326,7 +335,7 @@ class Model:
             sp = self.c.intake.search
             if sp is not None and cl.levels[sp.attribute] == sp.level:
                 if cl.row[cl.base + self._withdraw] < sp.withdraw_share:
-                    self._count(INTAKE, F_WITHDRAWN)
+                    self._count(cl, INTAKE, F_WITHDRAWN)
                     self._record(cl, INTAKE, "", "withdrawn", "arrival", "")
                     return
                 yield env.timeout(sp.months)
@@ -363,7 +372,7 @@ class Model:
                     if cl.place is not None and cl.place.granted:
                         self._take_place(cl)
                     else:
-                        self._count(s, F_GSTART)
+                        self._count(cl, s, F_GSTART)
                         self._record(cl, s, "", "werkmatcher", "guidance", "")
                     continue
             elif nxt is None:
@@ -418,7 +427,7 @@ class Model:
             request = pool.request(self._priority(cl, ("place", to)) if pool.must_wait() else 0)
             cl.place, cl.place_target = request, k
             if not request.granted:  # stay put, on the waiting list
-                self._count(s, F_PWAIT)
+                self._count(cl, s, F_PWAIT)
                 self._record(cl, s, self.states[to].name, "place_request", "queue", "")
                 return
             self._take_place(cl)
@@ -441,7 +450,7 @@ class Model:
 
     def _refuse(self, cl: Client, s: int, k: int) -> None:
         """No budget can pay this start: the client stays where it is."""
-        self._count(s, F_REFUSED)
+        self._count(cl, s, F_REFUSED)
         self.ledger.refused(self.env.now, s, k)
         self._record(cl, s, "", self.states[s].transitions[k].name, "refused", "")
 
@@ -453,7 +462,7 @@ class Model:
         counted = month < self.n_months
         flows = self.flows
         if counted:
-            base = (month * self.n_states + s) * N_FLOWS
+            base = ((month * self.n_muni + cl.muni) * self.n_states + s) * N_FLOWS
             for f in plan:
                 flows[base + f] += 1
             if gplan:
@@ -478,12 +487,13 @@ class Model:
         if cl.slot is not None and (to < 0 or self._team_of[to] != cl.slot_team):
             self._granted(self.teams[cl.slot_team].release(cl.slot))
             cl.slot = cl.slot_team = None
-        stock, area, since = self.stock, self.area, self.area_since  # _add_stock(s, -1), inlined
-        area[s] += stock[s] * (now - since[s])
-        since[s] = now
-        stock[s] -= 1
+        stock, area, since = self.stock, self.area, self.area_since  # _add_stock(cl, s, -1), inlined
+        i = cl.muni * self.n_states + s
+        area[i] += stock[i] * (now - since[i])
+        since[i] = now
+        stock[i] -= 1
         if self._budget_states and (s in self._budget_states or to in self._budget_states):
-            self.ledger.on_move(now, cl.id, cl.loonwaarde, s, to)
+            self.ledger.on_move(now, cl.id, cl.loonwaarde, s, to, None, cl.muni)
         if to == OUT:
             if self._on_caseload[s]:
                 self._cross(cl, -1, now)
@@ -499,28 +509,29 @@ class Model:
             return
         cl.state = to
         cl.entered = now
-        area[to] += stock[to] * (now - since[to])  # _add_stock(to, 1), inlined
-        since[to] = now
-        stock[to] += 1
+        i = cl.muni * self.n_states + to  # _add_stock(cl, to, 1), inlined
+        area[i] += stock[i] * (now - since[i])
+        since[i] = now
+        stock[i] += 1
         if counted:
-            flows[(month * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
+            flows[((month * self.n_muni + cl.muni) * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
 
     def _enter_intake(self, cl: Client) -> None:
-        self._count(INTAKE, F_INFLOW)
+        self._count(cl, INTAKE, F_INFLOW)
         self._count_group(cl, G_INFLOW)
         self._record(cl, INTAKE, "", "arrival", "arrival", "")
         cl.entered = self.env.now
         if self._intake_immediate:
             to = self._assign(cl)
             cl.state = to
-            self._add_stock(to, 1)
-            self._count(to, F_ENTRIES)
+            self._add_stock(cl, to, 1)
+            self._count(cl, to, F_ENTRIES)
             if to in self._budget_states:
-                self.ledger.on_move(self.env.now, cl.id, cl.loonwaarde, None, to)
+                self.ledger.on_move(self.env.now, cl.id, cl.loonwaarde, None, to, None, cl.muni)
             return
         cl.state = INTAKE
-        self._add_stock(INTAKE, 1)
-        self._count(INTAKE, F_ENTRIES)
+        self._add_stock(cl, INTAKE, 1)
+        self._count(cl, INTAKE, F_ENTRIES)
 
     def _assign(self, cl: Client) -> int:
         """Arrangement by loonwaarde: one uniform picks the band and the value within it."""
@@ -542,10 +553,10 @@ class Model:
         cl.slot = pool.request(self._priority(cl, ("team", team)) if pool.must_wait() else 0)
         cl.slot_team = team
         if not cl.slot.granted:
-            self._count(cl.state, F_GWAIT)
+            self._count(cl, cl.state, F_GWAIT)
             self._record(cl, cl.state, "", "werkmatcher_request", "queue", "")
         else:
-            self._count(cl.state, F_GSTART)
+            self._count(cl, cl.state, F_GSTART)
             if self.log is not None:
                 self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
 
@@ -574,11 +585,12 @@ class Model:
         return cl.overflow
 
     # -- bookkeeping ---------------------------------------------------------------
-    def _add_stock(self, s: int, delta: int) -> None:
+    def _add_stock(self, cl: Client, s: int, delta: int) -> None:
         now = self.env.now
-        self.area[s] += self.stock[s] * (now - self.area_since[s])
-        self.area_since[s] = now
-        self.stock[s] += delta
+        i = cl.muni * self.n_states + s
+        self.area[i] += self.stock[i] * (now - self.area_since[i])
+        self.area_since[i] = now
+        self.stock[i] += delta
 
     def _cross(self, cl: Client, delta: int, now: float) -> None:
         """The client comes onto (+1) or leaves (-1) the caseload: the stock of each of its groups."""
@@ -594,10 +606,10 @@ class Model:
             for g in cl.groups:
                 self.gflows[(base + g) * N_GROUP_FLOWS + flow] += 1
 
-    def _count(self, s: int, flow: int) -> None:
+    def _count(self, cl: Client, s: int, flow: int) -> None:
         month = int(self.env.now)
         if month < self.n_months:
-            self.flows[(month * self.n_states + s) * N_FLOWS + flow] += 1
+            self.flows[((month * self.n_muni + cl.muni) * self.n_states + s) * N_FLOWS + flow] += 1
 
     def _record(self, cl: Client, s: int, to: str, transition: str, kind: str, movement: str) -> None:
         if self.log is not None:

@@ -36,54 +36,109 @@ def month_labels(compiled: Compiled) -> list[str]:
 
 
 def monthly_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
-    """One row per replication, month and state."""
+    """One row per replication, month and state (in a region: per municipality as well)."""
     states = [s.name for s in compiled.states]
     n_months, n_states = results[0].stock.shape
     labels = month_labels(compiled)
+    munis = compiled.municipalities
     frames = []
     for res in results:
-        frame = pd.DataFrame(
-            {
-                "replication": res.replication,
-                "month": np.repeat(np.arange(1, n_months + 1), n_states),
-                "period": np.repeat(labels, n_states),
-                "state": np.tile(states, n_months),
-                "on_caseload": np.tile([s.on_caseload for s in compiled.states], n_months),
-                "stock": res.stock.reshape(-1),
-                "person_months": np.round(res.person_months.reshape(-1), 6),
-            }
-        )
-        flows = res.flows.reshape(n_months * n_states, len(FLOWS))
-        for i, name in enumerate(FLOWS):
-            frame[name] = flows[:, i]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+        parts = (
+            [(None, res.stock, res.person_months, res.flows)] if not munis else
+            [(m, res.stock_by_municipality[:, i], res.person_months_by_municipality[:, i], res.flows_by_municipality[:, i])
+             for i, m in enumerate(munis)]
+        )  # fmt: skip
+        for muni, stock, person_months, flows in parts:
+            frame = pd.DataFrame(
+                {
+                    "replication": res.replication,
+                    "month": np.repeat(np.arange(1, n_months + 1), n_states),
+                    "period": np.repeat(labels, n_states),
+                    "state": np.tile(states, n_months),
+                    "on_caseload": np.tile([s.on_caseload for s in compiled.states], n_months),
+                    "stock": stock.reshape(-1),
+                    "person_months": np.round(person_months.reshape(-1), 6),
+                }
+            )
+            if muni is not None:
+                frame.insert(1, "municipality", muni)
+            flat = flows.reshape(n_months * n_states, len(FLOWS))
+            for i, name in enumerate(FLOWS):
+                frame[name] = flat[:, i]
+            frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    if munis:  # replication, month, municipality, state: the order of the unregioned table, municipality inside
+        out = out.sort_values(["replication", "month", "municipality"], kind="stable", key=_muni_order(munis))
+        out = out.reset_index(drop=True)
+    return out
+
+
+TOTAL = "total"  # the municipality value of a region's total rows
+
+
+def _muni_order(munis):
+    order = {m: i for i, m in enumerate(munis)}
+    return lambda col: col.map(order) if col.name == "municipality" else col
 
 
 def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
-    """One row per replication and calendar year."""
+    """One row per replication and calendar year.
+
+    In a region (several municipalities) a column ``municipality`` holds each municipality's own row
+    and a ``total`` row; a municipality's money columns are its own I-deel and its share of the shared
+    costs (sim.budget.ledger), the region's pots and fund appear on the total rows only.
+    """
     on = np.array([s.on_caseload for s in compiled.states])
+    munis = compiled.municipalities
     rows = []
     for res in results:
         for year, months in compiled.calendar.whole_years():
-            flows = res.flows[months].sum(axis=(0, 1))
+            y = compiled.calendar.years.index(year)
             last = months.stop - 1
-            row = {
-                "replication": res.replication,
-                "year": year,
-                "caseload_end": int(res.stock[last][on].sum()),
-                "caseload_mean": round(float(res.person_months[months][:, on].sum()) / 12, 6),
-            }
-            row |= {name: int(flows[FLOWS.index(name)]) for name in ANNUAL_FLOWS}
-            row["new_applications"] = row["inflow"] - row["reinflow"]  # new spells that are not returns
+            row = {"replication": res.replication, "year": year} | ({"municipality": TOTAL} if munis else {})
+            row |= _annual_counts(compiled, on, res.stock, res.flows, res.person_months, months)
             if res.durations is not None:  # on the caseload at the year end for longer than 1, 3, 5 years
-                row |= dict(zip(DURATION_COLUMNS, res.durations[compiled.calendar.years.index(year)].tolist()))
+                row |= dict(zip(DURATION_COLUMNS, res.durations[y].tolist()))
             for s, st in enumerate(compiled.states):
                 row[f"stock_{st.name}"] = int(res.stock[last, s])
             if res.budget is not None:  # money columns (docs/budgets.md)
-                row |= annual_budget_row(compiled, res.budget[compiled.calendar.years.index(year)])
+                row |= annual_budget_row(compiled.budget.columns, res.budget[y])
+                row |= policy_columns(row)
             rows.append(row)
+            for i, muni in enumerate(munis):
+                part = {"replication": res.replication, "year": year, "municipality": muni}
+                part |= _annual_counts(compiled, on, res.stock_by_municipality[:, i], res.flows_by_municipality[:, i],
+                                       res.person_months_by_municipality[:, i], months)  # fmt: skip
+                for s, st in enumerate(compiled.states):
+                    part[f"stock_{st.name}"] = int(res.stock_by_municipality[last, i, s])
+                if res.budget_by_municipality is not None:
+                    part |= annual_budget_row(compiled.budget.municipal_columns, res.budget_by_municipality[y, i])
+                    part |= policy_columns(part)
+                rows.append(part)
     return pd.DataFrame(rows)
+
+
+POLICY_LINES = ("programme_spent", "municipality_cost", "participatiebudget_spent", "revolving_fund_spent")
+
+
+def policy_columns(row: dict) -> dict[str, float]:
+    """``policy_cost``: what the year's policy cost outside the I-deel (programmes, the municipality's own
+    budget, Participatiebudget pots, Revolverend Fonds; together they hold every booked staff and
+    instrument cost once); ``net_result``: the I-deel result less that cost, the payback a finance
+    officer weighs (benefits saved minus what the policy cost)."""
+    cost = round(sum(row.get(line, 0.0) for line in POLICY_LINES), 2)
+    return {"policy_cost": cost, "net_result": round(row["i_deel_result"] - cost, 2)}
+
+
+def _annual_counts(compiled: Compiled, on, stock, flows, person_months, months: slice) -> dict:
+    total = flows[months].sum(axis=(0, 1))
+    row = {
+        "caseload_end": int(stock[months.stop - 1][on].sum()),
+        "caseload_mean": round(float(person_months[months][:, on].sum()) / 12, 6),
+    }
+    row |= {name: int(total[FLOWS.index(name)]) for name in ANNUAL_FLOWS}
+    row["new_applications"] = row["inflow"] - row["reinflow"]  # new spells that are not returns
+    return row
 
 
 def group_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
@@ -110,12 +165,9 @@ def group_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def annual_budget_row(compiled: Compiled, values: np.ndarray) -> dict[str, float | int]:
-    """One replication-year of the ledger table for ``annual.csv``: euros (2 decimals) and counts."""
-    return {
-        name: int(v) if is_count(name) else round(int(v) / 100, 2)
-        for name, v in zip(compiled.budget.columns, values.tolist())
-    }
+def annual_budget_row(columns: tuple[str, ...], values: np.ndarray) -> dict[str, float | int]:
+    """One replication-year of a ledger table for ``annual.csv``: euros (2 decimals) and counts."""
+    return {name: int(v) if is_count(name) else round(int(v) / 100, 2) for name, v in zip(columns, values.tolist())}
 
 
 def deficit_probability(annual: pd.DataFrame) -> pd.DataFrame:
@@ -139,17 +191,22 @@ def deficit_probability(annual: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(annual: pd.DataFrame) -> pd.DataFrame:
-    """``metric, year, mean, sd, p5, p50, p95`` across replications."""
-    metrics = [c for c in annual.columns if c not in ("replication", "year")]
-    long = annual.melt(id_vars=["replication", "year"], value_vars=metrics, var_name="metric")
-    grouped = long.groupby(["metric", "year"], sort=False)["value"]
+    """``metric, year, mean, sd, p5, p50, p95`` across replications (and ``municipality`` in a region)."""
+    keys = ["year", "municipality"] if "municipality" in annual else ["year"]
+    metrics = [c for c in annual.columns if c not in ("replication", *keys)]
+    long = annual.melt(id_vars=["replication", *keys], value_vars=metrics, var_name="metric").dropna(subset=["value"])
+    grouped = long.groupby(["metric", *keys], sort=False)["value"]
     out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
     for name, q in QUANTILES.items():
         out[name] = grouped.quantile(q).to_numpy()
     out["sd"] = out["sd"].fillna(0.0)
     if "i_deel_result" in annual:
-        out = pd.concat([out, deficit_probability(annual)], ignore_index=True)
-    return out[["metric", "year", "mean", "sd", "p5", "p50", "p95", "n"]].round(6)
+        if "municipality" in annual:
+            parts = [deficit_probability(group).assign(municipality=m) for m, group in annual.groupby("municipality", sort=False)]
+            out = pd.concat([out, *parts], ignore_index=True)
+        else:
+            out = pd.concat([out, deficit_probability(annual)], ignore_index=True)
+    return out[["metric", *keys, "mean", "sd", "p5", "p50", "p95", "n"]].round(6)
 
 
 @contextmanager

@@ -14,15 +14,34 @@ from sim.model.values import DatedValues, NonNegativeValue, ShareValue, Sourced,
 
 
 class IDeel(Strict):
-    """I-deel / BUIG: the national grant that pays benefits and loonkostensubsidies."""
+    """I-deel / BUIG: the national grant that pays benefits and loonkostensubsidies.
 
-    grant: DatedValues  # EUR per year
+    In a region (several ``[municipalities]``) each municipality has its own grant and reserve
+    (``[municipalities.<name>.i_deel]``); this section then holds only the monthly benefit.
+    """
+
+    grant: DatedValues | None = None  # EUR per year
     monthly_benefit: DatedValues  # EUR per household-month at benefit_share 1
-    reserve_opening: NonNegativeValue  # reserve Werk en Inkomen at the start, EUR
+    reserve_opening: NonNegativeValue | None = None  # reserve Werk en Inkomen at the start, EUR
     reserve_floor: Sourced | None = None  # EUR; a deficit below it is reported as uncovered
 
     @model_validator(mode="after")
     def _floor(self) -> IDeel:
+        opening = self.reserve_opening.value if self.reserve_opening else 0.0
+        if self.reserve_floor is not None and self.reserve_floor.value > opening:
+            raise ValueError("reserve_floor must not exceed reserve_opening")
+        return self
+
+
+class MunicipalIDeel(Strict):
+    """One municipality's own I-deel grant and reserve, in a region."""
+
+    grant: DatedValues  # EUR per year
+    reserve_opening: NonNegativeValue
+    reserve_floor: Sourced | None = None
+
+    @model_validator(mode="after")
+    def _floor(self) -> MunicipalIDeel:
         if self.reserve_floor is not None and self.reserve_floor.value > self.reserve_opening.value:
             raise ValueError("reserve_floor must not exceed reserve_opening")
         return self

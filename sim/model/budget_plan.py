@@ -105,6 +105,24 @@ class Payer(NamedTuple):
     is_fund: bool
 
 
+class MunicipalityPlan(NamedTuple):
+    """One municipality of a region: its own I-deel, and its weight in shared costs per budget year."""
+
+    name: str
+    grant: tuple[int, ...]  # cents per budget year
+    reserve_opening: int
+    reserve_floor: int | None
+    cost_weight: tuple[float, ...]  # per budget year (normalised over the municipalities when splitting)
+
+
+# the columns of a region's ledger table per municipality: its own I-deel, and its share of the shared costs
+MUNICIPAL_COLUMNS = (
+    "benefit_cost", "lks_cost", "lks_clients_end", "i_deel_grant", "i_deel_result", "fund_topup", "reserve_balance",
+    "reserve_uncovered", "staff_cost", "instrument_cost", "programme_spent", "municipality_cost", "shared_cost",
+)  # fmt: skip
+SHARED_COLUMNS = ("staff_cost", "instrument_cost", "programme_spent", "municipality_cost")
+
+
 class BudgetPlan(NamedTuple):
     columns: tuple[str, ...]
     calendar: Calendar
@@ -122,10 +140,16 @@ class BudgetPlan(NamedTuple):
     payers: dict[tuple[int, int], tuple[Payer, ...]]  # who pays a transition, in order of trying
     state_costs: tuple[StateCostPlan, ...]
     staff_costs: tuple[StaffCostPlan, ...]
+    municipalities: tuple[MunicipalityPlan, ...] = ()  # a region's; () for one municipality
 
     @property
     def n_years(self) -> int:
         return len(self.calendar.years)
+
+    @property
+    def municipal_columns(self) -> tuple[str, ...]:
+        """Columns of the per-municipality table of a region: its I-deel, its cost shares, per programme."""
+        return (*MUNICIPAL_COLUMNS, *(f"programme_{p.name}_spent" for p in self.programmes))
 
 
 def compile_budget(scenario: Scenario, c) -> BudgetPlan:
@@ -219,16 +243,27 @@ def compile_budget(scenario: Scenario, c) -> BudgetPlan:
             cap=b.lks.loonwaarde_cap.value,
         )
     pot_columns = tuple(f"pot_{p}_{what}" for p in (pb.pots if pb else {}) for what in ("allocated", "spent", "starts"))
+    programme_columns = tuple(f"programme_{p}_{what}" for p in b.programmes for what in ("budget", "spent", "carry_over"))
     i_deel = b.i_deel
+    municipalities = tuple(
+        MunicipalityPlan(
+            name,
+            tuple(cents(m.i_deel.grant.at(d)) for d in jan1),
+            cents(m.i_deel.reserve_opening.value),
+            cents(m.i_deel.reserve_floor.value) if m.i_deel.reserve_floor is not None else None,
+            tuple(m.cost_key.at(d) for d in jan1),
+        )
+        for name, m in scenario.municipalities.items()
+    )
     return BudgetPlan(
-        columns=(*BASE_COLUMNS, *pot_columns),
+        columns=(*BASE_COLUMNS, *pot_columns, *programme_columns),
         calendar=cal,
         segments=c.segments,
         horizon=c.horizon,
         benefit_share=tuple(st.benefit_share if st.on_caseload else 0.0 for st in c.states),
         monthly_benefit=tuple(i_deel.monthly_benefit.at(d) for d in firsts),
-        grant=tuple(cents(i_deel.grant.at(d)) for d in jan1),
-        reserve_opening=cents(i_deel.reserve_opening.value),
+        grant=tuple(cents(i_deel.grant.at(d)) for d in jan1) if i_deel.grant else (),
+        reserve_opening=cents(i_deel.reserve_opening.value) if i_deel.reserve_opening else 0,
         reserve_floor=cents(i_deel.reserve_floor.value) if i_deel.reserve_floor is not None else None,
         lks=lks,
         participatiebudget=participatie,
@@ -246,6 +281,7 @@ def compile_budget(scenario: Scenario, c) -> BudgetPlan:
             for cost in st.costs
         ),  # fmt: skip
         staff_costs=staff_costs(scenario, c),
+        municipalities=municipalities,
     )
 
 

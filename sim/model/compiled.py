@@ -27,7 +27,7 @@ from sim.model.budget_plan import BudgetPlan, compile_budget
 from sim.model.calendar import Calendar
 from sim.model.levers import lever_windows, levered
 from sim.model.records import FLOW_INDEX, FLOWS, GROUP_FLOW_INDEX, KIND_FLOW
-from sim.model.schema import PriorityRule, Scenario
+from sim.model.schema import MUNICIPALITY, PriorityRule, Scenario
 from sim.model.streams import Layout
 from sim.model.values import DatedValues
 
@@ -195,6 +195,12 @@ class Compiled:
     def n_months(self) -> int:
         return self.calendar.n_months
 
+    @property
+    def municipalities(self) -> tuple[str, ...]:
+        """The municipalities of a region (their households' level of the attribute ``municipality``); () otherwise."""
+        names = self.attributes.names
+        return self.attributes.levels[-1] if names and names[-1] == MUNICIPALITY else ()
+
     def index(self, name: str) -> int:
         for i, st in enumerate(self.states):
             if st.name == name:
@@ -243,6 +249,7 @@ class Compiled:
             "max_stay": any(st.max_stay is not None for st in self.states),
             "initial_population": self.initial is not None,
             "groups": bool(self.attributes.names),
+            "municipalities": MUNICIPALITY in self.attributes.names,
             "budget": self.budget is not None,
             "budget.lks": self.budget is not None and self.budget.lks is not None,
             "budget.participatiebudget": self.budget is not None and self.budget.participatiebudget is not None,
@@ -385,14 +392,19 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 def _attributes(scenario: Scenario) -> Attributes:
-    names = tuple(scenario.attributes)
-    levels = tuple(tuple(scenario.attributes[a].levels.values) for a in names)
-    cdfs = tuple(tuple(itertools.accumulate(scenario.attributes[a].levels.values.values())) for a in names)
+    """The scenario's attributes, and in a region the built-in ``municipality`` last (shares: the inflow's)."""
+    share_tables = [dict(scenario.attributes[a].levels.values) for a in scenario.attributes]
+    names = list(scenario.attributes)
+    if scenario.municipalities:
+        names.append(MUNICIPALITY)
+        share_tables.append({m: spec.inflow_share.value for m, spec in scenario.municipalities.items()})
+    levels = tuple(tuple(table) for table in share_tables)
+    cdfs = tuple(tuple(itertools.accumulate(table.values())) for table in share_tables)
     profiles, shares = [], []
     for combo in itertools.product(*[range(len(lv)) for lv in levels]) if names else [()]:
         profiles.append(tuple(combo))
-        shares.append(math.prod(scenario.attributes[names[a]].levels.values[levels[a][i]] for a, i in enumerate(combo)))
-    return Attributes(names, levels, cdfs, tuple(profiles), tuple(shares))
+        shares.append(math.prod(share_tables[a][levels[a][i]] for a, i in enumerate(combo)))
+    return Attributes(tuple(names), levels, cdfs, tuple(profiles), tuple(shares))
 
 
 def _attribute_factor(scenario: Scenario, st: State, a: int, attributes: Attributes) -> np.ndarray:
@@ -547,9 +559,20 @@ def _inflow(scenario: Scenario, calendar: Calendar, levers, covariates) -> tuple
 
 
 def _initial_groups(scenario: Scenario, index: dict[str, int], attributes: Attributes):
+    """The initial households as groups: a caseload extract's, or in a region each state's stock split over
+    the municipalities by their initial shares (largest remainder, so the parts add up); None otherwise."""
     pop = scenario.initial_population
-    if pop is None:
+    if pop is None and not scenario.municipalities:
         return None
+    if pop is None:
+        drawn = [-1] * (len(attributes.names) - 1)
+        shares = [m.initial_share.value for m in scenario.municipalities.values()]
+        return tuple(
+            InitialGroup(index[name], n, 0.0, math.inf, (*drawn, m))
+            for name, st in scenario.states.items()
+            for m, n in enumerate(split_whole(st.initial.value, shares))
+            if n
+        )
     out = []
     for g in pop.groups:
         levels = tuple(
@@ -558,6 +581,17 @@ def _initial_groups(scenario: Scenario, index: dict[str, int], attributes: Attri
         high = g.months_to if g.months_to is not None else math.inf
         out.append(InitialGroup(index[g.state], g.count, g.months_from, high, levels))
     return tuple(out)
+
+
+def split_whole(total: int, weights: list[float]) -> list[int]:
+    """``total`` split in whole parts proportional to ``weights`` that add up exactly (largest remainder)."""
+    if total == 0 or sum(weights) <= 0:
+        return [0] * len(weights)
+    exact = [total * w / sum(weights) for w in weights]
+    parts = [math.floor(x) for x in exact]
+    for i in sorted(range(len(weights)), key=lambda i: (parts[i] - exact[i], i))[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 def _covariate_steps(scenario: Scenario, calendar: Calendar) -> dict[str, tuple[tuple[float, float], ...]]:

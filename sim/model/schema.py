@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.model.budget import Budget, budget_problems
+from sim.model.budget import Budget, MunicipalIDeel, budget_problems
 from sim.model.values import (
     MAX_INFLOW,
     MAX_MULTIPLY,
@@ -272,6 +272,32 @@ class Lever(Strict):
 
 
 
+class CostKey(Strict):
+    """A municipality's weight in the split of shared costs, by date (weights are normalised each year)."""
+
+    values: dict[dt.date, NonNegative] = Field(min_length=1)
+    source: Source
+
+    def at(self, when: dt.date) -> float:
+        current = self.values[min(self.values)]
+        for date in sorted(self.values):
+            if date <= when:
+                current = self.values[date]
+        return current
+
+
+class Municipality(Strict):
+    """One municipality of a region: its share of the caseload and of the inflow, its own I-deel, its
+    weight in the split of shared costs. Its households are the level ``<name>`` of the built-in
+    attribute ``municipality``, so hazards and priority rules can differ by municipality."""
+
+    label: str
+    initial_share: ShareValue  # share of every state's initial stock
+    inflow_share: ShareValue  # share of the inflow
+    i_deel: MunicipalIDeel | None = None
+    cost_key: CostKey | None = None
+
+
 class InitialGroup(Strict):
     """Households of the initial population with one state, spell-duration range and attribute levels."""
 
@@ -308,6 +334,7 @@ class Scenario(Strict):
     levers: dict[str, Lever] = Field(default_factory=dict)
     covariates: dict[str, Covariate] = Field(default_factory=dict, max_length=20)
     initial_population: InitialPopulation | None = None
+    municipalities: dict[str, Municipality] = Field(default_factory=dict, max_length=50)
     budget: Budget | None = None
     # Presentation, not model input: left out of dumps so the content hash (resume, CRN manifests) ignores them.
     language: Literal["nl", "en"] | None = Field(default=None, exclude=True)  # report/workbook/chart language
@@ -350,6 +377,7 @@ def _reference_problems(s: Scenario):
         if not re.match(NAME, name) or name in RESERVED_STATES:
             yield f"states.{name}: name must be an identifier other than 'intake' or 'out'"
     levels = {f"{a}.{lvl}" for a, attr in s.attributes.items() for lvl in attr.levels.values}
+    levels |= {f"{MUNICIPALITY}.{m}" for m in s.municipalities}
 
     for key in s.intake.shares.values:
         if key not in names:
@@ -439,6 +467,7 @@ def _reference_problems(s: Scenario):
                 yield f"{at}.paid_by: only a lever on a team's fte adds staff that someone pays"
             else:
                 yield from _line_problems(f"{at}.paid_by", lever.paid_by, s)
+    yield from _municipality_problems(s)
     if s.initial_population is not None:
         for i, group in enumerate(s.initial_population.groups):
             where = f"initial_population.groups.{i}"
@@ -466,6 +495,31 @@ def _reference_problems(s: Scenario):
         yield "inflow.rate.values: must be finite"
 
 
+MUNICIPALITY = "municipality"  # the built-in attribute a region's households carry
+
+
+def _municipality_problems(s: Scenario):
+    munis = s.municipalities
+    if not munis:
+        if s.budget is not None and (s.budget.i_deel.grant is None or s.budget.i_deel.reserve_opening is None):
+            yield "budget.i_deel: grant and reserve_opening are required (or declare [municipalities] with their own)"
+        return
+    if MUNICIPALITY in s.attributes:
+        yield f"attributes.{MUNICIPALITY}: reserved for the municipalities of a region"
+    for what in ("initial_share", "inflow_share"):
+        total = sum(getattr(m, what).value for m in munis.values())
+        if abs(total - 1.0) > 1e-6:
+            yield f"municipalities: the {what} values must sum to 1, they sum to {total:.6g}"
+    if s.budget is not None:
+        for name, m in munis.items():
+            if m.i_deel is None:
+                yield f"municipalities.{name}.i_deel: each municipality of a region with a [budget] needs its own I-deel"
+            if m.cost_key is None:
+                yield f"municipalities.{name}.cost_key: each municipality of a region with a [budget] needs a cost key"
+        if s.budget.i_deel.grant is not None:
+            yield "budget.i_deel.grant: in a region the grants are the municipalities' own (municipalities.<name>.i_deel)"
+
+
 def _line_problems(where: str, line: str, s: Scenario):
     """A budget line named by ``paid_by``: ``municipality``, ``pot.<name>`` or ``programme.<name>``."""
     kind, _, name = line.partition(".")
@@ -481,6 +535,10 @@ def _line_problems(where: str, line: str, s: Scenario):
 def _priority_problems(where: str, rules: list[PriorityRule], s: Scenario):
     for i, rule in enumerate(rules):
         if rule.attribute is None:
+            continue
+        if rule.attribute == MUNICIPALITY and s.municipalities:
+            if rule.equals not in s.municipalities:
+                yield f"{where}.{i}.equals: {rule.equals!r} is not a municipality"
             continue
         attr = s.attributes.get(rule.attribute)
         if attr is None:

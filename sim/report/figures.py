@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.analysis.compare import Arm, paired_interval
+from sim.analysis.compare import Arm, metric_values, paired_interval, ratio_interval
 from sim.io.tables import deficit_probability
 from sim.model.values import DatedValues
 
@@ -31,7 +31,7 @@ MEASURES = (
     ("staff_cost", "eur"),
     ("programme_spent", "eur"),
 )
-POLICY_COSTS = ("staff_cost", "programme_spent")  # what an extra exit to work is paid with
+POLICY_COSTS = ("policy_cost",)  # what an extra exit to work is paid with (sim.io.tables.policy_columns)
 LAST_YEARS = 3
 
 
@@ -116,7 +116,10 @@ def cost_per_extra_exit(base: Arm, arm: Arm, costs: list[str], year: int) -> Fig
     extra = sum(figure(base, arm, c, [year]).diff for c in costs)
     if extra == 0:  # the cost columns do not move: the policy's cost is not in the model, not zero
         return None
-    return Figure(mean=extra / exits.diff, n=exits.n)
+    cost = sum(metric_values(arm, c, year) - metric_values(base, c, year) for c in costs)
+    more = metric_values(arm, "exits_work", year) - metric_values(base, "exits_work", year)
+    ratio, low, high = ratio_interval(cost, more)
+    return Figure(mean=ratio, diff=ratio, low=low, high=high, n=exits.n)
 
 
 def deficit(arm: Arm, year: int) -> Figure | None:
