@@ -182,11 +182,16 @@ def test_utrecht_baseline_budget(tmp_path):
     assert p["mean"].between(0, 1).all()
 
 
-@pytest.mark.parametrize("text", ["lks.state = 'nowhere'"])
-def test_unknown_lks_state_is_named(tmp_path, text):
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ('state = "lks_job"', 'state = "nowhere"', "budget.lks.state: unknown state 'nowhere'"),
+        ('pays = ["arr3.werktraining"]', 'pays = ["arr3.nope"]', "budget.participatiebudget.pots.arr3.pays: unknown transition 'arr3.nope'"),
+    ],
+)
+def test_budget_cross_references_are_refused_by_validation(tmp_path, old, new, words):
+    """``validate`` must reject what ``run`` would: the references are checked with the scenario, not by the ledger."""
     from sim import ScenarioError
-    from sim.engines.simpy_engine import Model
 
-    scenario = scenario_from(tmp_path, FEEDBACK.replace('state = "lks_job"', 'state = "nowhere"'))
-    with pytest.raises(ScenarioError, match="budget.lks.state: unknown state 'nowhere'"):
-        Model(compile_scenario(scenario), 1, 0)
+    with pytest.raises(ScenarioError, match=words.replace("[", r"\[").replace(".", r"\.")):
+        scenario_from(tmp_path, FEEDBACK.replace(old, new))
