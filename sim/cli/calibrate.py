@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 from sim.analysis.calibration import FitSettings, fit, load_targets
-from sim.analysis.calibration.fit_report import write_report
-from sim.cli.options import positive_int
-from sim.model.loader import load_raw, resolve_path
+from sim.analysis.calibration.fit import check_request
+from sim.analysis.calibration.fit_report import report_folder, write_report
+from sim.cli import options
+from sim.io.inputs import read_input_text
+from sim.io.safety import check_new_file, claim_folder
+from sim.model.loader import MAX_BYTES, load_raw, resolve_path, scenario_files
 
 
 def register(sub) -> None:
@@ -26,34 +29,45 @@ def register(sub) -> None:
                    help="dotted parameter paths, e.g. states.<state>.transitions.<transition>.rate inflow.rate.values.2017-01-01")
     p.add_argument("--tie", nargs="*", default=[], metavar="DEST=SRC",
                    help="set parameter DEST equal to the fitted free parameter SRC")
-    p.add_argument("--out", type=Path, required=True, help="calibrated scenario TOML to write")
-    p.add_argument("--replications", "-r", type=positive_int, default=10, help="DES replications per round")
-    p.add_argument("--rounds", type=positive_int, default=3, help="analytic-fit + DES-confirmation rounds")
-    p.add_argument("--stages", type=positive_int, default=3, help="Erlang stages per duration band")
-    p.add_argument("--seed", type=int, default=20150101)
-    p.add_argument("--workers", "-w", type=positive_int, default=1)
-    p.add_argument("--max-evaluations", type=positive_int, default=200, help="analytic evaluations per round")
+    p.add_argument("--out", type=Path, required=True,
+                   help="calibrated scenario TOML to write (a new file; never the base scenario)")
+    p.add_argument("--force", action="store_true", help="replace an --out file and report folder this program wrote")
+    p.add_argument("--replications", "-r", type=options.replications, default=10, help="DES replications per round")
+    p.add_argument("--rounds", type=options.bounded_int(1, 20), default=3, help="analytic-fit + DES-confirmation rounds")
+    p.add_argument("--stages", type=options.bounded_int(1, 20), default=3, help="Erlang stages per duration band")
+    p.add_argument("--seed", type=options.seed, default=20150101)
+    p.add_argument("--workers", "-w", type=options.workers, default=1)
+    p.add_argument("--max-evaluations", type=options.bounded_int(1, 100_000), default=200,
+                   help="analytic evaluations per round")  # fmt: skip
     p.set_defaults(handler=handle)  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.out.suffix != ".toml":
+        raise ValueError(f"--out {args.out}: must name a .toml file (the calibrated scenario)")
     targets = load_targets(args.targets)
     base_path = resolve_path(args.scenario)
     raw = load_raw(base_path)
+    base_text = read_input_text(base_path, MAX_BYTES)
     ties = {}
     for item in args.tie:
         dest, sep, src = item.partition("=")
         if not sep:
             raise ValueError(f"--tie {item!r}: expected DEST=SRC")
         ties[dest.strip()] = src.strip()
+    check_request(raw, targets, args.free, ties)
+    protected = (*scenario_files(base_path), args.targets)  # the inputs can never be the output
+    check_new_file(args.out, args.force, protected)
     settings = FitSettings(
         replications=args.replications, rounds=args.rounds, stages=args.stages, seed=args.seed,
         workers=args.workers, max_nfev=args.max_evaluations,
     )  # fmt: skip
-    result = fit(raw, targets, args.free, settings, ties=ties, log=lambda m: print(m, file=sys.stderr))
-    folder = write_report(
-        result, base_path.read_text(), args.out, _display(args.targets), ties, vars(settings),
-    )  # fmt: skip
+    with claim_folder(report_folder(args.out), "calibration", force=args.force):  # locked for the whole fit
+        result = fit(raw, targets, args.free, settings, ties=ties, log=lambda m: print(m, file=sys.stderr))
+        folder = write_report(
+            result, base_text, args.out, _display(args.targets), ties, vars(settings),
+            force=args.force, protected=protected,
+        )  # fmt: skip
     ok = result.within()[result.fitting()]
     print(f"{args.out}\n{folder}")
     print(f"{ok.sum()}/{len(ok)} fitting targets within tolerance in {settings.replications} DES replications", file=sys.stderr)

@@ -24,6 +24,7 @@ from scipy.optimize import least_squares
 from sim.analysis.calibration.params import get_value, round_value, set_values
 from sim.analysis.calibration.targets import Target, horizon_months, measure, reinflow_analytic, reinflow_from_events
 from sim.analytic import expected
+from sim.engines.backends import worker_init
 from sim.engines.simpy_engine import simulate
 from sim.model.compiled import compile_scenario
 from sim.model.loader import validate
@@ -99,11 +100,32 @@ def evaluate_des(data: dict[str, Any], targets: list[Target], settings: FitSetti
     """[replication, target] over DES replications 0..R-1 (the same seeds every call: CRN)."""
     jobs = [(data, targets, settings.seed, r) for r in range(settings.replications)]
     if settings.workers > 1:
-        with ProcessPoolExecutor(max_workers=settings.workers) as pool:
+        with ProcessPoolExecutor(max_workers=settings.workers, initializer=worker_init) as pool:
             rows = list(pool.map(_des_one, jobs))
     else:
         rows = [_des_one(job) for job in jobs]
     return np.array(rows)
+
+
+def check_request(raw: dict[str, Any], targets: list[Target], free: list[str], ties: dict[str, str]) -> dict[str, float]:
+    """Refuse a calibration that cannot start (before any output is touched); the free parameters' start values.
+
+    Raises:
+        ValueError: No fitting target, no or unknown free parameter, a tie to a non-free parameter,
+            or a start value <= 0.
+    """
+    if not [t for t in targets if t.role == "fit" and t.weight > 0]:
+        raise ValueError("no fitting targets (role 'fit' with weight > 0)")
+    if not free:
+        raise ValueError("give at least one --free parameter")
+    for dest, src in ties.items():
+        if src not in free:
+            raise ValueError(f"--tie {dest}={src}: {src} is not a free parameter")
+        get_value(raw, dest)
+    start = {p: get_value(raw, p) for p in free}
+    if any(v <= 0 for v in start.values()):
+        raise ValueError("free parameters must start > 0 (they are fitted on a log scale)")
+    return start
 
 
 def fit(
@@ -125,17 +147,8 @@ def fit(
         log: progress printer.
     """
     ties = ties or {}
+    start = check_request(raw, targets, free, ties)
     fitting = [t for t in targets if t.role == "fit" and t.weight > 0]
-    if not fitting:
-        raise ValueError("no fitting targets (role 'fit' with weight > 0)")
-    if not free:
-        raise ValueError("give at least one --free parameter")
-    for dest, src in ties.items():
-        if src not in free:
-            raise ValueError(f"--tie {dest}={src}: {src} is not a free parameter")
-    start = {p: get_value(raw, p) for p in free}
-    if any(v <= 0 for v in start.values()):
-        raise ValueError("free parameters must start > 0 (they are fitted on a log scale)")
     months = horizon_months(fitting, raw_start(raw))
     base = dict(raw, years=max(1, -(-months // 12)))
     extra = [t for t in targets if t.role != "fit" or t.weight == 0]

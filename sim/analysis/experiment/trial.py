@@ -21,6 +21,7 @@ from sim.analysis.experiment.analysis import diff_in_proportions, mde, p_value, 
 from sim.analysis.experiment.design import CONTROL, Design
 from sim.analysis.experiment.model import TrialModel
 from sim.analytic import expected
+from sim.engines.backends import worker_init
 from sim.model import Scenario
 from sim.model.compiled import Compiled, compile_scenario
 
@@ -82,7 +83,7 @@ def run_trials(scenario: Scenario, design: Design, replications: int, seed: int 
     share = candidate_share(compile_scenario(scenario), design)
     jobs = [(scenario, design, share, seed, r) for r in range(replications)]
     if workers > 1 and replications > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) as pool:
             rows = [row for part in pool.map(_one, jobs) for row in part]
     else:
         rows = [row for job in jobs for row in _one(job)]
