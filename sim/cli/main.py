@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 
 from sim import __version__
 from sim.model import ScenarioError
@@ -46,8 +47,13 @@ def _run(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_INVALID
+    return guarded(lambda: args.handler(args))
+
+
+def guarded(work: Callable[[], int]) -> int:
+    """Run ``work`` and turn whatever it raises into ``error:`` lines and an exit code."""
     try:
-        code = args.handler(args)
+        code = work()
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's shutdown
         return code
     except ScenarioError as exc:

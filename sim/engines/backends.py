@@ -50,6 +50,7 @@ def _run_task(key: str, scenario: Scenario, seed: int, replication: int) -> Resu
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL_SECONDS = 1.0
+CONNECT_TIMEOUT = "5s"  # a scheduler answers in well under a second; a wrong address must fail fast
 
 
 def die_with_parent() -> None:
@@ -148,7 +149,7 @@ class DaskBackend(Backend):
         self._cluster = None
         if scheduler:
             try:
-                self._client = Client(scheduler, timeout="20s")
+                self._client = Client(scheduler, timeout=CONNECT_TIMEOUT)
             except OSError as exc:  # includes timeouts: a wrong address is a usage error, not a crash
                 raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))

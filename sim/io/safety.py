@@ -430,6 +430,7 @@ def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; an output file gets the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -443,6 +444,12 @@ def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def file_is_ours(path: Path) -> bool:

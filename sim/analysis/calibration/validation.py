@@ -12,7 +12,6 @@ uncertainty of the corona levers themselves; the report says so.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import json
@@ -28,6 +27,7 @@ import pandas as pd  # noqa: E402
 
 from sim.analysis.calibration.params import set_values  # noqa: E402
 from sim.cli import options  # noqa: E402
+from sim.cli.main import Parser  # noqa: E402
 from sim.io.inputs import read_input_text  # noqa: E402
 from sim.io.safety import claim_folder, new_folder  # noqa: E402
 from sim.io.tables import atomic_folder  # noqa: E402
@@ -127,7 +127,7 @@ def _write(table, caseload, analytic, scenario, out: Path, observed_year_end: di
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.analysis.calibration.validation", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m sim.analysis.calibration.validation", description=__doc__.splitlines()[0])
     p.add_argument("--scenario", required=True, help="calibrated baseline + corona levers (e.g. scenarios/corona_2020.toml)")
     p.add_argument("--targets", required=True, help="targets CSV (e.g. calibration/targets/<municipality>.csv)")
     p.add_argument("--replications", "-r", type=options.replications, default=40)
@@ -158,4 +158,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.cli.main import guarded
+
+    sys.exit(guarded(main))  # one error: line and an exit code, as the caseload-sim commands
