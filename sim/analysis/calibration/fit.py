@@ -173,7 +173,7 @@ def fit(
     analytic_at = np.zeros(len(reported))
     for round_ in range(1, settings.rounds + 1):
 
-        def residuals(z: np.ndarray) -> np.ndarray:
+        def residuals(z: np.ndarray, offset: np.ndarray = offset) -> np.ndarray:  # this round's offset
             return (evaluate_analytic(data_at(z), fitting, settings.stages) + offset - obs) / scale
 
         sol = least_squares(

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.analysis.calibration.fit import FitResult  # noqa: E402
 from sim import __version__  # noqa: E402
+from sim.analysis.calibration.fit import FitResult  # noqa: E402
 from sim.analysis.calibration.params import edit_toml_text  # noqa: E402
 from sim.io.safety import FILE_MARKER_TOML, write_new_file  # noqa: E402
 from sim.io.tables import atomic_folder  # noqa: E402

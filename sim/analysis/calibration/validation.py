@@ -26,14 +26,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.analysis.calibration.params import set_values  # noqa: E402
+from sim.analysis.calibration.targets import horizon_months, load_targets, measure, state_mask  # noqa: E402
+from sim.analytic import expected  # noqa: E402
 from sim.cli import options  # noqa: E402
 from sim.cli.main import Parser  # noqa: E402
+from sim.engines.simpy_engine import simulate  # noqa: E402
 from sim.io.inputs import read_input_text  # noqa: E402
 from sim.io.safety import claim_folder, new_folder  # noqa: E402
 from sim.io.tables import atomic_folder  # noqa: E402
-from sim.analysis.calibration.targets import horizon_months, load_targets, measure, state_mask  # noqa: E402
-from sim.analytic import expected  # noqa: E402
-from sim.engines.simpy_engine import simulate  # noqa: E402
 from sim.model import load_scenario  # noqa: E402
 from sim.model.compiled import compile_scenario  # noqa: E402
 from sim.model.loader import content_hash, load_raw, resolve_path, validate  # noqa: E402
