@@ -86,7 +86,7 @@ def test_merging_refuses_to_put_a_file_where_a_folder_is(tmp_path):
     src.mkdir()
     (src / "charts").write_text("a file")
     (dst / "charts").mkdir(parents=True)
-    with pytest.raises(OutputError, match="a folder where caseload-sim writes a file"):
+    with pytest.raises(IsADirectoryError, match="a folder where caseload-sim writes a file"):
         merge_into(src, dst)
     (src / "charts").unlink()
     (src / "charts").mkdir()

@@ -21,23 +21,26 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import fcntl
 import fnmatch
 import json
 import os
-import socket
-import tempfile
-import time
+import shutil
 from pathlib import Path
 
 from sim import __version__
+from sim.io.atomic import TMP_PREFIX, atomic_write_bytes, fsync_folder, merge_into
+from sim.io.lock import FolderLock, LockError
+
+__all__ = [
+    "LOCK", "MARKER", "OUTPUTS", "TMP_PREFIX", "LockError", "OutputError", "OutputFolder", "atomic_write_bytes",
+    "check_new_file", "claim_folder", "file_is_ours", "fsync_folder", "held", "marker_data", "merge_into",
+    "new_folder", "read_marker", "write_new_file",
+]  # fmt: skip
 
 MARKER = ".caseload-sim.json"
 LOCK = ".caseload-sim.lock"
 MARKER_FORMAT = 1  # version of the marker itself; a marker of another format is not trusted
 PACKAGE = "caseload-sim"
-TMP_PREFIX = ".tmp-"  # files and folders being written; removed by the next start
-STALE_EMPTY_LOCK_SECONDS = 10.0  # a lock file still without a pid after this long was left by a crash
 
 # Every file each kind of folder may hold (posix paths relative to the folder, shell patterns).
 # ``--force`` removes these and nothing else; a folder holding anything more is refused.
@@ -59,10 +62,6 @@ FILE_MARKER_KEY = "caseload_sim"  # top-level key of a JSON file we wrote
 
 class OutputError(ValueError):
     """An output target that must not be written; the message names it."""
-
-
-class LockError(OutputError):
-    """Another process is writing to the same folder."""
 
 
 def marker_data(kind: str) -> dict:
@@ -106,12 +105,12 @@ class OutputFolder:
         self.created = created  # this command made the folder
         self.fresh = created  # the folder held nothing before this command: a failure may empty it
         self._created_parents = created_parents
-        self._lock: _Lock | None = None
+        self._lock: FolderLock | None = None
 
     def __enter__(self) -> OutputFolder:
         return self
 
-    def _locked(self, lock: _Lock) -> None:
+    def _locked(self, lock: FolderLock) -> None:
         self._lock = lock
         _HELD[self.path.resolve()] = self
 
@@ -170,7 +169,7 @@ def claim_folder(path: Path, kind: str, force: bool = False, resume: bool = Fals
             pass
     folder = OutputFolder(path, kind, created, created_parents)
     try:
-        lock = _Lock(path / LOCK)
+        lock = FolderLock(path / LOCK)
         lock.acquire()
         folder._locked(lock)
         _refuse_unless_ours(path, kind, force, resume)  # again, now that nobody else can change it
@@ -270,8 +269,6 @@ def _remove_ours(path: Path, kind: str, keep_marker: bool) -> None:
     """Delete the files of ``kind`` in ``path`` (and our temporaries), then our emptied sub-folders."""
     if not path.is_dir():
         return
-    import shutil
-
     keep = {LOCK} | ({MARKER} if keep_marker else set())
     folders = _our_folders(kind)
     for rel, is_dir in list(_walk(path)):
@@ -292,8 +289,6 @@ def _remove_ours(path: Path, kind: str, keep_marker: bool) -> None:
 
 def _remove_stray_temporaries(path: Path) -> None:
     """Temporaries left by an interrupted writer (their writer no longer runs: we hold the lock)."""
-    import shutil
-
     for rel, is_dir in list(_walk(path)):
         if rel.split("/")[-1].startswith(TMP_PREFIX):
             target = path / rel
@@ -312,144 +307,6 @@ def _missing_parents(path: Path) -> list[Path]:
         out.append(parent)
         parent = parent.parent
     return out
-
-
-class _Lock:
-    """``O_CREAT | O_EXCL`` lock file holding ``pid host``; a dead writer's lock is taken over."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.held = False
-        self._token = f"{os.getpid()} {socket.gethostname()} {time.time_ns()}"
-
-    def acquire(self) -> None:
-        for _ in range(3):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if self._take_over_stale():
-                    continue
-                raise LockError(self._held_message()) from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(self._token + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            self.held = True
-            return
-        raise LockError(self._held_message())
-
-    def release(self) -> None:
-        if not self.held:
-            return
-        self.held = False
-        try:
-            if self.path.read_text().strip() == self._token:  # never remove a lock another writer took
-                self.path.unlink()
-        except OSError:
-            pass
-
-    def _holder(self) -> tuple[int | None, str | None, float]:
-        try:
-            text = self.path.read_text()
-            age = time.time() - self.path.stat().st_mtime
-        except OSError:
-            return None, None, 0.0
-        parts = text.split()
-        pid = int(parts[0]) if parts and parts[0].isdigit() else None
-        return pid, parts[1] if len(parts) > 1 else None, age
-
-    def _stale(self) -> bool:
-        pid, host, age = self._holder()
-        if pid is None:
-            return age > STALE_EMPTY_LOCK_SECONDS  # created, never filled: its writer died at once
-        if host != socket.gethostname():
-            return False  # another machine's process: we cannot tell, so it holds
-        return not _alive(pid)
-
-    def _take_over_stale(self) -> bool:
-        """Remove a stale lock under a folder-wide flock, so two takers cannot both win."""
-        try:
-            dfd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(dfd, fcntl.LOCK_EX)
-            if not self.path.exists():
-                return True
-            if not self._stale():
-                return False
-            self.path.unlink(missing_ok=True)
-            return True
-        finally:
-            os.close(dfd)  # closing releases the flock
-
-    def _held_message(self) -> str:
-        pid, host, _ = self._holder()
-        who = f"process {pid}" + (f" on {host}" if host and host != socket.gethostname() else "") if pid else "another process"
-        return (
-            f"{self.path}: locked by {who}, which is writing to {self.path.parent}; wait for it to finish or "
-            f"choose another --out (delete the lock file only if no caseload-sim is running)"
-        )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, fsynced, then renamed.
-
-    Args:
-        path: Target file.
-        data: Content.
-        replace: When False the target must not exist (a hard link makes that check atomic).
-
-    Raises:
-        FileExistsError: ``replace`` is False and ``path`` exists.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; an output file gets the usual permissions
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)
-            os.unlink(tmp)
-        fsync_folder(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def file_is_ours(path: Path) -> bool:
@@ -518,23 +375,3 @@ def _same_file(a: Path, b: Path) -> bool:
         if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
             return False
         raise
-
-
-def merge_into(src: Path, dst: Path) -> None:
-    """Move everything in ``src`` into ``dst``, replacing same-named files; other files in ``dst`` stay.
-
-    Used to publish outputs assembled in a temporary folder: a folder of the same
-    name is merged file by file, never removed as a whole.
-    """
-    for entry in sorted(Path(src).iterdir()):
-        target = Path(dst) / entry.name
-        if entry.is_dir() and not entry.is_symlink():
-            if target.is_symlink() or (target.exists() and not target.is_dir()):
-                target.unlink()
-            target.mkdir(exist_ok=True)
-            merge_into(entry, target)
-            entry.rmdir()
-        else:
-            if target.is_dir() and not target.is_symlink():
-                raise OutputError(f"{target}: a folder where caseload-sim writes a file; move it away")
-            os.replace(entry, target)
