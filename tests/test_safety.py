@@ -341,3 +341,19 @@ def test_the_calibration_script_replaces_tracked_files_only_when_asked(tmp_path)
     assert tracked.read_text() == "# new\n"
     assert (tracked.parent / "utrecht_calibrated.fit" / "fit.csv").read_text() == "new\n"
     assert subprocess.run([str(script), "--bogus"], cwd=tmp_path, env=env, capture_output=True).returncode == 2
+
+
+def test_the_validation_module_follows_the_same_rule(tmp_path):
+    from sim.analysis.calibration.validation import main as validation_main
+
+    out = tmp_path / "target"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(THESIS)
+    with pytest.raises(OutputError, match="not a folder caseload-sim made"):
+        validation_main(["--scenario", SCENARIO, "--targets", str(TARGETS), "--out", str(out), "--force"])
+    assert _listing(out) == {"thesis.docx": THESIS}
+    done = subprocess.run([sys.executable, "-m", "sim.analysis.calibration.validation", "--scenario", SCENARIO,
+                           "--targets", str(TARGETS), "--out", str(out), "--force"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert _listing(out) == {"thesis.docx": THESIS}

@@ -12,7 +12,7 @@ from sim.analysis.calibration.fit_report import report_folder, write_report
 from sim.cli import options
 from sim.io.inputs import read_input_text
 from sim.io.safety import check_new_file, claim_folder
-from sim.model.loader import MAX_BYTES, load_raw, resolve_path, scenario_files
+from sim.model.loader import MAX_BYTES, load_raw, resolve_path, scenario_files, validate
 
 
 def register(sub) -> None:
@@ -56,6 +56,8 @@ def handle(args: argparse.Namespace) -> int:
             raise ValueError(f"--tie {item!r}: expected DEST=SRC")
         ties[dest.strip()] = src.strip()
     check_request(raw, targets, args.free, ties)
+    years = validate(raw, origin=str(base_path)).years
+    options.check_workload(args.replications * args.rounds, years, option="--replications x --rounds")
     protected = (*scenario_files(base_path), args.targets)  # the inputs can never be the output
     check_new_file(args.out, args.force, protected)
     settings = FitSettings(
