@@ -156,14 +156,24 @@ def test_shipped_report_is_committed_and_within_tolerance():
 
 
 def test_validation_reports_only_out_of_sample_targets(tmp_path):
-    from sim.analysis.calibration.validation import main as validation_main
 
-    code = validation_main(["--scenario", str(ROOT / "scenarios" / "utrecht_baseline.toml"), "--targets", str(TARGETS),
+    code = main(["backtest", "--scenario", str(ROOT / "scenarios" / "utrecht_baseline.toml"), "--targets", str(TARGETS),
                             "--replications", "3", "--out", str(tmp_path),
                             "--fit", str(ROOT / "calibration" / "report" / "utrecht_calibrated.fit")])  # fmt: skip
     table = pd.read_csv(tmp_path / "validation.csv")
     assert code == 0 and list(table["target"]) == ["caseload_2020"]  # the 2017/2018 rows lie inside the fit period
     row = table.iloc[0]
-    assert row["band90_low"] <= row["predicted_median"] <= row["band90_high"] and row["observed"] == 9808
-    assert row["with_parameters_band90_low"] <= row["with_parameters_median"] <= row["with_parameters_band90_high"]
+    assert row["observed"] == 9808
+    # Independent facts (a median inside its own 5-95% band would hold for any numbers):
+    # (1) two solvers of one model agree: the DES median and the analytic Markov chain. In 2020 werkmatcher
+    #     capacity hardly binds (measured: 9,147 vs 9,170, 0.3%); 3 replications have a median sd of ~0.5%,
+    #     so 3% is ~6 sd and a DES or analytic error of that size fails the test.
+    assert row["predicted_median"] == pytest.approx(row["analytic"], rel=0.03)
+    # (2) the baseline has no corona levers, so it must fall short of the observed 2020 caseload, which the
+    #     +23% corona inflow raised (001_192052d875f1edab.txt:781-783; measured: 9,147 < 9,808).
+    assert row["predicted_median"] < row["observed"]
+    # (3) drawing the fitted parameters adds variance: its band is wider than the simulation-only band
+    #     (measured 58 vs 37 households with these seeds).
+    assert (row["with_parameters_band90_high"] - row["with_parameters_band90_low"]
+            > row["band90_high"] - row["band90_low"])  # fmt: skip
     assert (tmp_path / "validation.png").exists()

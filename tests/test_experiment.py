@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim import compile_scenario, load_scenario
 from sim.analysis.experiment import checks, load_design, run_trials
@@ -100,9 +101,20 @@ def test_experiment_command_writes_effects_and_power(tmp_path):
     assert code == 0
     effects = pd.read_csv(out / "effects.csv")
     assert list(effects.columns[:7]) == ["arm", "outcome", "estimate_pp", "ci_low", "ci_high", "p_value", "published"]
-    assert len(effects) == 9 and (effects["ci_low"] < effects["ci_high"]).all()
+    assert len(effects) == 9
+    # effects.csv summarises trials.csv: each estimate is the mean of that arm and outcome over the trials
+    # (a CI built as estimate +- z se always has ci_low < ci_high, so that check could not fail)
+    trials = pd.read_csv(out / "trials.csv").groupby(["arm", "outcome"])["estimate_pp"].mean()
+    for row in effects.itertuples():
+        assert row.estimate_pp == pytest.approx(trials[(row.arm, row.outcome)], abs=1e-3)
     power = pd.read_csv(out / "power.csv")
-    assert (power["mde_pp"] > 0).all() and power["n_per_arm"].between(150, 210).all()
+    assert power["n_per_arm"].between(150, 210).all()
+    # the MDE is the effect with 80% power: recomputed here from the unpooled two-proportion normal
+    # approximation, p1 = p0 + d, se = sqrt((p0 (1 - p0) + p1 (1 - p1)) / n) (mde > 0 could not fail)
+    for row in power.itertuples():
+        d, p0 = row.mde_pp / 100, row.control_rate
+        se = np.sqrt((p0 * (1 - p0) + (p0 + d) * (1 - p0 - d)) / row.n_per_arm)
+        assert stats.norm.cdf(d / se - stats.norm.ppf(0.975)) == pytest.approx(0.80, abs=0.01)
     assert (out / "effects.png").stat().st_size > 10_000 and (out / "checks.csv").exists()
 
 

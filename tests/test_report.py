@@ -191,8 +191,14 @@ def test_compare_command_with_years_shown_and_language(folder, tmp_path):
     assert code == 0
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns) == ["metric", "year", "scenario", "mean", "diff_vs_base", "diff_ci_low", "diff_ci_high"]
-    row = table[(table.metric == "movements") & (table.year == 2020) & (table.scenario == "werkbeweging")].iloc[0]
-    assert row.diff_ci_low <= row.diff_vs_base <= row.diff_ci_high and row.diff_vs_base > 0
+    rows = table[(table.metric == "movements") & (table.year == 2020)].set_index("scenario")
+    row = rows.loc["werkbeweging"]
+    # The paired difference is the mean of per-replication differences, the scenario means are taken per arm:
+    # by linearity they must agree (to the table's 3 decimals). A pairing bug (replications matched out of
+    # order, a wrong base) would break this; "the mean lies inside its own CI" could not fail.
+    assert row.diff_vs_base == pytest.approx(row["mean"] - rows.loc["utrecht_baseline", "mean"], abs=0.002)
+    assert row.diff_ci_high > row.diff_ci_low  # three different replications: a real spread, not a copy
+    assert row.diff_vs_base > 0  # 15 extra FTE at caseload 125 raise movements
     key = " ".join(_page(out / "report.html").first_table)
     assert "2020" in key and "2019" not in key  # only the years asked for
     assert main(["compare", str(folder / "utrecht_baseline.toml"), str(folder / "werkbeweging.toml"), "-r", "2",

@@ -87,7 +87,7 @@ def test_existing_folder_needs_resume_or_force(tmp_path, capsys):
 def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     assert main(["run", SCENARIO, "--years", "1", "-r", "1", "-q", "--out", str(tmp_path), "--resume"]) == 2
-    assert "not a resumable folder" in capsys.readouterr().err
+    assert "refusing to resume in it" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -114,5 +114,119 @@ def test_contradictory_options_exit_2(args, capsys):
 def test_force_refuses_a_folder_that_is_not_ours(tmp_path, capsys):
     (tmp_path / "thesis.tex").write_text("years of work")
     assert main(["run", SCENARIO, "--years", "1", "-r", "1", "-q", "--out", str(tmp_path), "--force"]) == 2
-    assert "not a caseload-sim output folder" in capsys.readouterr().err
+    assert "not a folder caseload-sim made" in capsys.readouterr().err
     assert (tmp_path / "thesis.tex").exists()
+
+
+def _corrupt(reps: Path) -> dict[str, str]:
+    """Damage four saved replications in four ways; returns file name -> how."""
+    flipped = bytearray((reps / "rep-000003.npz").read_bytes())
+    middle = len(flipped) // 2
+    flipped[middle : middle + 4] = bytes(b ^ 0xFF for b in flipped[middle : middle + 4])
+    (reps / "rep-000003.npz").write_bytes(bytes(flipped))
+    (reps / "rep-000005.npz").write_bytes((reps / "rep-000005.npz").read_bytes()[:1000])
+    (reps / "rep-000007.npz").write_bytes(b"")
+    (reps / "rep-000009.npz").write_bytes((reps / "rep-000002.npz").read_bytes())  # a valid file of replication 2
+    return {"rep-000003.npz": "flipped", "rep-000005.npz": "truncated", "rep-000007.npz": "empty",
+            "rep-000009.npz": "copied"}  # fmt: skip
+
+
+def test_resume_names_sets_aside_and_recomputes_corrupted_replications(tmp_path):
+    """Acceptance 3 of issue 14: a damaged file is named, kept aside, recomputed; the tables are byte-identical."""
+    reference, damaged = tmp_path / "reference", tmp_path / "damaged"
+    args = ["run", SCENARIO, "--years", "1", "-r", "12", "-q"]
+    assert main([*args, "--out", str(reference)]) == 0
+    assert main([*args, "--out", str(damaged)]) == 0
+    reps = damaged / "replications"
+    how = _corrupt(reps)
+    untouched = {p.name: p.stat().st_mtime_ns for p in reps.glob("rep-*.npz") if p.name not in how}
+    proc = subprocess.run([sys.executable, "-m", "sim", *args, "--out", str(damaged), "--resume"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warnings = proc.stderr.splitlines()
+    assert len(warnings) == len(how) and all(w.startswith("warning: ") for w in warnings), proc.stderr
+    for name in how:
+        assert any(name in w and f"set aside as {name}.bad" in w for w in warnings), (name, proc.stderr)
+        assert (reps / f"{name}.bad").exists()  # set aside, not deleted
+    assert "written for replication 2" in proc.stderr  # the copied file is caught by its stamp
+    for name in OUTPUTS:
+        assert (damaged / name).read_bytes() == (reference / name).read_bytes(), name
+    manifest = json.loads((damaged / "manifest.json").read_text())
+    assert (manifest["replications_reused"], manifest["replications_computed"]) == (12 - len(how), len(how))
+    assert {n: (reps / n).stat().st_mtime_ns for n in untouched} == untouched  # good files were reused
+    assert main([*args, "--out", str(damaged), "--force"]) == 0  # the .bad files are ours: --force clears them
+    assert not list(reps.glob("*.bad"))
+
+
+def test_a_replication_of_another_scenario_or_version_is_not_reused(tmp_path, monkeypatch):
+    from sim.io.workfolder import BadUnit
+
+    result = run_replications(load_scenario(SCENARIO, overrides={"years": 1}), 1, 1)[0]
+    path = tmp_path / "rep-000000.npz"
+    result_to_npz(result, path, {"scenario_sha256": "abc", "seed": 1})
+    assert result_from_npz(path, {"scenario_sha256": "abc", "replication": 0}).clients == result.clients
+    with pytest.raises(BadUnit, match="written for scenario_sha256 'abc'"):
+        result_from_npz(path, {"scenario_sha256": "def"})
+    with pytest.raises(BadUnit, match="version"):
+        result_from_npz(path, {"version": "99.0"})
+    np.savez(path, stock=result.stock)  # a plain npz without a stamp (e.g. from an older version)
+    with pytest.raises(BadUnit, match="carries no checksum"):
+        result_from_npz(path)
+
+
+def test_replication_files_are_fsynced_before_the_rename(tmp_path, monkeypatch):
+    import sim.io.safety as safety
+
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(safety.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(safety.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    result = run_replications(load_scenario(SCENARIO, overrides={"years": 1}), 1, 1)[0]
+    result_to_npz(result, tmp_path / "rep-000000.npz")
+    assert calls[:2] == ["fsync", "replace"]  # the data is on disk before the name points at it
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_pool_workers_end_when_run_is_killed(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", SCENARIO, "--years", "5", "-r", "60", "-w", "2", "-q",
+                             "--out", str(out)], stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = _children(proc.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the pool did not start"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.05)
+        assert not any(_alive(w) for w in workers), "pool workers outlived their SIGKILLed parent"
+    finally:
+        proc.kill()
+        for w in workers if "workers" in locals() else ():
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    # the lock of the killed run is stale: --resume takes it over and finishes the run
+    assert main(["run", SCENARIO, "--years", "5", "-r", "60", "-q", "--out", str(out), "--resume"]) == 0

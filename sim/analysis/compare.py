@@ -51,18 +51,38 @@ class Arm:
         return month_labels(self.compiled)
 
 
+KEY_CHARS = 23  # the report's sheets are named "monitor_<key>" within Excel's 31 characters
+
+
+def arm_key(name: str | Path) -> str:
+    """The short name of a scenario in tables, charts and sheet names: its file stem, made safe.
+
+    Excel refuses ``[ ] : * ? / \\`` in sheet names and file systems some others, so
+    anything but letters, digits, ``-`` and ``_`` becomes ``_``.
+    """
+    stem = Path(str(name)).stem
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in stem) or "scenario"
+
+
 def load_arms(names: list[str], years: int | None = None, overrides: dict | None = None) -> list[tuple[str, Scenario]]:
     """Scenario files or bundled names -> (key, scenario); ``years`` (and ``overrides``) apply to every one.
 
     A scenario's ``observed`` targets file is written relative to the scenario file; here, where
     that file is known, it becomes an absolute path (see :func:`resolve_observed`).
+    Raises:
+        ValueError: Two scenarios whose keys are equal in their first :data:`KEY_CHARS`
+            characters (their report sheets would overwrite each other).
     """
     overrides = dict(overrides or {}) | ({"years": years} if years else {})
-    out = []
+    out: list[tuple[str, Scenario]] = []
+    given: dict[str, str] = {}
     for name in names:
-        key = Path(str(name)).stem
-        if any(key == k for k, _ in out):
-            raise ValueError(f"scenario {key!r} given twice")
+        key = arm_key(name)
+        clash = given.get(key[:KEY_CHARS])
+        if clash is not None:
+            same = "given twice" if clash == str(name) else f"and {clash!r} share the short name {key[:KEY_CHARS]!r}"
+            raise ValueError(f"scenario {str(name)!r} {same}; rename one file (names are compared on {KEY_CHARS} characters)")
+        given[key[:KEY_CHARS]] = str(name)
         scenario = load_scenario(name, overrides=overrides or None)
         if scenario.observed:
             found = resolve_observed(scenario.observed, resolve_path(name))

@@ -20,7 +20,9 @@ from scipy import optimize, stats
 
 from sim.analysis.compare import arm_from_results, metric_values
 from sim.engines.backends import run_replications
+from sim.io.tables import annual_columns
 from sim.model import paths
+from sim.model.compiled import compile_scenario
 from sim.model.loader import deep_merge, load_raw, resolve_path, validate
 from sim.util.progress import Progress
 
@@ -79,6 +81,23 @@ def lever_value(data: dict[str, Any], path: str, default: float = 1.0) -> float:
         raise GoalSeekError(f"--lever {exc}") from None
 
 
+def check_request(raw: dict[str, Any], name, lever: str, metric: str, year: int | None, bounds: tuple[float, float]) -> None:
+    """Refuse a lever, metric, year or range that cannot work, before any replication runs.
+
+    Raises:
+        GoalSeekError: The metric is not an annual column or the year is not simulated.
+        sim.model.ScenarioError: The scenario is invalid at either end of the range.
+    """
+    for x in bounds:
+        sc = validate(set_lever(raw, lever, float(x)), origin=f"{name} with {lever}={x}")
+    columns = annual_columns(compile_scenario(sc))
+    if metric not in columns:
+        raise GoalSeekError(f"--target: unknown metric {metric!r} (annual columns: {', '.join(columns)})")
+    first, last = sc.start.year, sc.start.year + sc.years - 1
+    if year is not None and not first <= year <= last:
+        raise GoalSeekError(f"--year {year}: outside the simulated years {first}-{last}")
+
+
 def goal_seek(
     scenario: str | Path,
     lever: str,
@@ -118,6 +137,7 @@ def goal_seek(
     lo, hi = bounds if bounds else (0.5 * x0, 2.0 * x0) if x0 > 0 else (0.0, 1.0)
     if not lo < hi:
         raise GoalSeekError(f"--range: low {lo} must be below high {hi}")
+    check_request(raw, scenario, lever, metric, year, (lo, hi))
     cache: dict[float, np.ndarray] = {}
 
     def values(x: float) -> np.ndarray:

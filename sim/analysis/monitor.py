@@ -28,6 +28,14 @@ TARGET_QUARTERS = 10  # 2.5 years from Q3 2019
 START = dt.date(2019, 7, 1)  # 001_192052d875f1edab.txt:23-25 (start of Werkbeweging: July 2019)
 
 
+def monitored_quarters(scenario, start: dt.date | None = None) -> int:
+    """Whole quarters from ``start`` (default Q3 2019) that ``scenario`` simulates (0: none)."""
+    start = start or START
+    m0 = (start.year - scenario.start.year) * 12 + (start.month - scenario.start.month)
+    months = 12 * scenario.years
+    return max(0, (months - m0) // 3) if 0 <= m0 < months else 0
+
+
 def monitor_table(arm, start: dt.date | None = None) -> pd.DataFrame:
     """One row per whole quarter from ``start``: indicator means, cumulative count with a 5-95% band,
     and the base and target paths. Empty when the scenario does not reach ``start``.

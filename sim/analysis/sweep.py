@@ -13,8 +13,9 @@ SALib draws the design (Morris trajectories, Sobol/Saltelli points or a Latin
 hypercube); every point is the scenario's data with those values set
 (:func:`sim.model.paths.set_many`) and validated, simulated for a number of replications
 (the same seeds at every point: common random numbers), and saved as
-``points/point-000012.json``. The analysis (Morris, Sobol, or RBD-FAST for the
-Latin hypercube) is done once all points are in.
+``points/point-000012.json`` with a checksum that ``--resume`` verifies. The
+analysis (Morris, Sobol, or RBD-FAST for the Latin hypercube) is done once all
+points are in. The folder follows the output rule of :mod:`sim.io.safety`.
 """
 
 from __future__ import annotations
@@ -27,31 +28,38 @@ import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
+from sim import __version__
 from sim.engines.backends import Backend
-from sim.io.tables import ANNUAL_FLOWS, annual_table, write_json
-from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, atomic_write_json
+from sim.io.safety import claim_folder, merge_into, new_folder
+from sim.io.tables import ANNUAL_FLOWS, annual_table
+from sim.io.workfolder import COMPLETE, TMP_PREFIX, BadUnit, WorkFolder, atomic_write_json
 from sim.model import ScenarioError, content_hash, paths, resolve_path
 from sim.model.compiled import compile_scenario
+from sim.model.limits import MAX_REPLICATION_MONTHS
 from sim.model.loader import deep_merge, load_raw, validate
+from sim.model.values import Integer, Number
+from sim.util.inputs import InputError, read_input, read_input_text
 from sim.util.progress import Progress
 
 METHODS = ("morris", "sobol", "lhs")
 MIN_N = {"morris": 2, "sobol": 2, "lhs": 10}  # below these SALib's analyses (and bootstraps) degenerate
 MAIN_INDEX = {"morris": "mu_star", "sobol": "ST", "lhs": "S1"}
 OUTPUTS = ("caseload_mean", "caseload_end", "inflow", "exits_work", "exits_other", "movements")
+MAX_POINTS = 10_000  # design points: each is a scenario run of several replications
+Bound = Annotated[float, Number, Field(allow_inf_nan=False)]
 
 
 class Bounds(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    low: float = Field(allow_inf_nan=False)
-    high: float = Field(allow_inf_nan=False)
+    low: Bound
+    high: Bound
 
     @model_validator(mode="after")
     def _ordered(self) -> Bounds:
@@ -63,19 +71,21 @@ class Bounds(BaseModel):
 class SweepParameters(BaseModel):
     """The contents of a sweep's parameters file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=500)
     metric: str = "caseload_mean"
-    year: int | None = None
+    year: Annotated[int, Integer] | None = None
     parameters: dict[str, Bounds] = Field(min_length=1, max_length=100)
 
 
 def load_parameters(path: str | Path) -> SweepParameters:
     """Read and validate a parameters file; problems become a :class:`ScenarioError`."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(read_input_text(path))  # a regular file of at most 1 MB
         return SweepParameters.model_validate(data)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError([f"{path}: cannot read parameters ({exc})"]) from None
+    except InputError as exc:
+        raise ScenarioError([str(exc)]) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ScenarioError([f"{path}: cannot read parameters ({exc or type(exc).__name__})"]) from None
     except ValidationError as exc:
         raise ScenarioError(
             [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
@@ -172,16 +182,30 @@ class SweepSettings:
     resume: bool = False
 
 
+def design_size(method: str, n: int, k: int) -> int:
+    """Points of a design of size ``n`` over ``k`` parameters (see :func:`design`)."""
+    return {"morris": n * (k + 1), "sobol": n * (k + 2)}.get(method, n)
+
+
 def run_sweep(
-    scenario_path: str | Path, params: SweepParameters, settings: SweepSettings, out: Path, backend: Backend,
+    scenario_path: str | Path, params: SweepParameters, settings: SweepSettings, out: Path | None, backend: Backend,
     force: bool = False, quiet: bool = True,
 ) -> Path:  # fmt: skip
     """Run every design point (skipping saved ones when resuming), then analyse and write outputs.
 
     Progress (points done, with an ETA) goes to stderr unless ``quiet``.
+
+    Args:
+        out: Output folder; None makes a new one under ``runs/``.
+
+    Returns:
+        The sweep folder.
     """
     if settings.n < MIN_N.get(settings.method, 1):
         raise ValueError(f"--method {settings.method} needs --n >= {MIN_N[settings.method]}")
+    points = design_size(settings.method, settings.n, len(params.parameters))
+    if points > MAX_POINTS:
+        raise ValueError(f"--n {settings.n}: the {settings.method} design has {points:,} points, more than the limit of {MAX_POINTS:,}")
     path = resolve_path(scenario_path)
     raw = load_raw(path)
     if settings.years:
@@ -197,6 +221,12 @@ def run_sweep(
 
     for corner in ([b.low for b in params.parameters.values()], [b.high for b in params.parameters.values()]):
         validate(point_data(raw, problem["names"], applied(corner)), origin=str(path))
+    per_point = settings.max_replications if settings.target_halfwidth else settings.replications
+    if points * per_point * 12 * base.years > MAX_REPLICATION_MONTHS:
+        raise ValueError(
+            f"--n x --replications: {points:,} points x {per_point} replications x {12 * base.years} months is "
+            f"more than the limit of {MAX_REPLICATION_MONTHS:,} replication-months"
+        )
     x = design(problem, settings.method, settings.n, settings.seed)
     identity = {
         "scenario_sha256": content_hash(base),
@@ -205,20 +235,54 @@ def run_sweep(
         "replications": settings.replications, "target_halfwidth": settings.target_halfwidth,
         "max_replications": settings.max_replications,
     }  # fmt: skip
-    folder = WorkFolder(out, identity, sub="points", unit="point", suffix=".json")
-    folder.open(resume=settings.resume, force=force)
-    done = folder.done()
-    with Progress(len(x), f"sweep {settings.method}", unit="points", quiet=quiet, initial=len(done)) as bar:
-        for i, row in enumerate(x):
-            if i in done:
-                continue
-            values = applied(row)
-            scenario = validate(point_data(raw, problem["names"], values), origin=str(path))
-            record = _run_point(scenario, params, settings, backend)
-            atomic_write_json(folder.path(i), {"point": i, "inputs": dict(zip(problem["names"], values))} | record)
-            bar.update()
-    _write_outputs(folder, problem, params, settings, x)
-    return out
+    if out is None:
+        claim = new_folder("sweep", f"sweep-{settings.method}")
+    else:
+        claim = claim_folder(Path(out), "sweep", force=force, resume=settings.resume)
+    with claim:
+        folder = WorkFolder(claim.path, identity, sub="points", unit="point", suffix=".json")
+        folder.open(resume=settings.resume)
+        stamp = {"identity_sha256": _sha256(identity), "version": __version__}
+        done = folder.reusable(range(len(x)), lambda p, i: load_point(p, stamp | {"point": i}))
+        with Progress(len(x), f"sweep {settings.method}", unit="points", quiet=quiet, initial=len(done)) as bar:
+            for i, row in enumerate(x):
+                if i in done:
+                    continue
+                values = applied(row)
+                scenario = validate(point_data(raw, problem["names"], values), origin=str(path))
+                record = _run_point(scenario, params, settings, backend)
+                save_point(folder.path(i), {"point": i, "inputs": dict(zip(problem["names"], values))} | record, stamp)
+                bar.update()
+        _write_outputs(folder, problem, params, settings, x, stamp)
+    return claim.path
+
+
+def _sha256(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def save_point(path: Path, record: dict[str, Any], stamp: dict[str, Any]) -> None:
+    """Write a point record with its stamp and the SHA-256 of the rest (verified by :func:`load_point`)."""
+    body = record | stamp
+    atomic_write_json(path, body | {"sha256": _sha256(body)})
+
+
+def load_point(path: Path, expect: dict[str, Any]) -> dict[str, Any]:
+    """A saved point record, checked against its checksum and ``expect``.
+
+    Raises:
+        BadUnit: Unreadable, damaged, or written for other work.
+    """
+    try:
+        data = json.loads(read_input(path))
+    except (InputError, ValueError) as exc:
+        raise BadUnit(f"{path}: not a readable point file ({exc})") from None
+    if not isinstance(data, dict) or data.pop("sha256", None) != _sha256(data):
+        raise BadUnit(f"{path}: checksum does not match its content")
+    for key, value in expect.items():
+        if data.get(key) != value:
+            raise BadUnit(f"{path}: written for {key} {data.get(key)!r}, this sweep has {value!r}")
+    return data
 
 
 def _run_point(scenario, params: SweepParameters, settings: SweepSettings, backend: Backend) -> dict[str, Any]:
@@ -244,10 +308,10 @@ def _run_point(scenario, params: SweepParameters, settings: SweepSettings, backe
     return {"replications": n, "outputs": outputs, "halfwidth": hw}
 
 
-def _write_outputs(folder: WorkFolder, problem, params: SweepParameters, settings: SweepSettings, x) -> None:
+def _write_outputs(folder: WorkFolder, problem, params: SweepParameters, settings: SweepSettings, x, stamp) -> None:
     out = folder.root
     (out / COMPLETE).unlink(missing_ok=True)
-    records = [json.loads(folder.path(i).read_text()) for i in range(len(x))]
+    records = [load_point(folder.path(i), stamp | {"point": i}) for i in range(len(x))]
     table = pd.DataFrame(
         [{"point": r["point"], **r["inputs"], "replications": r["replications"], **r["outputs"],
           f"{params.metric}_halfwidth": r["halfwidth"]} for r in records]
@@ -265,14 +329,10 @@ def _write_outputs(folder: WorkFolder, problem, params: SweepParameters, setting
         main = MAIN_INDEX[settings.method]
         tornado_chart(sensitivity[(sensitivity["metric"] == params.metric) & (sensitivity["index"] == main)],
                       tmp / "charts" / "sensitivity.png", f"{params.metric}: {main} ({settings.method})")  # fmt: skip
-        for p in sorted(tmp.iterdir()):
-            if (out / p.name).is_dir():
-                shutil.rmtree(out / p.name)
-            p.replace(out / p.name)
+        merge_into(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    write_json(out / f"{TMP_PREFIX}{COMPLETE}", folder.identity | {"points": len(x), "metric": params.metric})
-    (out / f"{TMP_PREFIX}{COMPLETE}").replace(out / COMPLETE)
+    atomic_write_json(out / COMPLETE, folder.identity | {"points": len(x), "metric": params.metric})
 
 
 def tornado_chart(indices: pd.DataFrame, path: Path, title: str) -> None:

@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.options import add_lang, add_quiet, add_workers, positive_int
+from sim.cli import options
+from sim.cli.options import add_lang, add_quiet, add_workers
 from sim.engines.backends import ENGINES
-from sim.io.runfolder import RunSettings, default_out, replication_folder, run_to_folder
+from sim.io.runfolder import RunInterrupted, RunSettings, run_to_folder
 from sim.model import load_scenario
 
 
@@ -16,22 +17,28 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
     """``--engine``, ``--workers`` and ``--scheduler``, shared by ``run`` and ``sweep``."""
     p.add_argument("--engine", choices=ENGINES, default="local", help="where replications run (default: local)")
     add_workers(p, "local processes or LocalCluster workers")
-    p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (with --engine dask)")
+    p.add_argument("--scheduler", type=options.scheduler_address,
+                   help="address of a running Dask scheduler, e.g. tcp://host:8786 (with --engine dask)")  # fmt: skip
+
+
+def check_backend_options(args: argparse.Namespace) -> None:
+    if args.scheduler and args.engine != "dask":
+        raise ValueError("--scheduler needs --engine dask")
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="simulate a scenario (default: the bundled default scenario)")
-    p.add_argument("scenario", nargs="?", help="scenario file or bundled name")
-    p.add_argument("--years", type=positive_int, help="horizon in years (overrides the scenario)")
+    p.add_argument("scenario", nargs="?", help="scenario file, or the name of a bundled scenario")
+    p.add_argument("--years", type=options.positive_int, help="horizon in years (overrides the scenario)")
     p.add_argument("--caseload", type=Path, metavar="FILE.csv",
                    help="start from this caseload extract instead of the scenario's initial stocks (docs/scenarios.md)")
-    p.add_argument("--replications", "-r", type=positive_int, default=20)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--replications", "-r", type=options.replications, default=20)
+    p.add_argument("--seed", type=options.seed, default=1)
     add_backend_options(p)
     p.add_argument("--out", type=Path, help="output folder (default: a new folder under runs/)")
-    p.add_argument("--force", action="store_true", help="replace an existing output folder")
+    p.add_argument("--force", action="store_true", help="replace an existing run folder this program made")
     p.add_argument(
-        "--resume", action="store_true", help="continue an interrupted run in --out, skipping saved replications"
+        "--resume", action="store_true", help="continue an interrupted run in --out, reusing checked replications"
     )
     add_quiet(p)
     add_lang(p)
@@ -39,14 +46,14 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    overrides = {"years": args.years} if args.years else None
-    scenario = load_scenario(args.scenario, overrides=overrides, caseload=args.caseload)
-    if args.scheduler and args.engine != "dask":
-        raise ValueError("--scheduler needs --engine dask")
+    check_backend_options(args)
     if args.resume and args.force:
         raise ValueError("--resume and --force contradict each other")
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out (the folder of the run to continue)")
+    overrides = {"years": args.years} if args.years else None
+    scenario = load_scenario(args.scenario, overrides=overrides, caseload=args.caseload)
+    options.check_workload(args.replications, scenario.years)
     settings = RunSettings(
         replications=args.replications,
         seed=args.seed,
@@ -57,12 +64,14 @@ def handle(args: argparse.Namespace) -> int:
         resume=args.resume,
         lang=args.lang,
     )
-    out = args.out or default_out(scenario)
     try:
-        run_to_folder(scenario, settings, out, force=args.force)
-    except KeyboardInterrupt:
-        saved = len(replication_folder(scenario, args.seed, out).done()) if out.exists() else 0
-        print(f"interrupted: {saved} replications saved in {out}; continue with --resume --out {out}", file=sys.stderr)
+        out = run_to_folder(scenario, settings, args.out, force=args.force)
+    except RunInterrupted as exc:
+        print(
+            f"error: interrupted: {exc.saved} replications saved in {exc.folder}; "
+            f"continue with --resume --out {exc.folder}",
+            file=sys.stderr,
+        )
         return 130
     print(out)
     return 0

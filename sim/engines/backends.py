@@ -7,12 +7,20 @@ number of workers or the order in which replications finish.
 Every backend streams results back as they finish and keeps only a bounded
 window of replications in flight, so the caller can aggregate incrementally
 and memory does not grow with the number of replications.
+
+Worker processes end with their parent: a ``run`` killed with SIGKILL cannot
+clean up, so each worker asks the kernel for a signal when its parent dies
+(``PR_SET_PDEATHSIG`` on Linux) and also watches its parent pid.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -40,9 +48,36 @@ def _run_task(key: str, scenario: Scenario, seed: int, replication: int) -> Resu
     return simulate(_compiled(key, scenario), seed, replication)
 
 
-def _ignore_sigint() -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_SECONDS = 1.0
+CONNECT_TIMEOUT = "5s"  # a scheduler answers in well under a second; a wrong address must fail fast
+
+
+def die_with_parent() -> None:
+    """End this process when its parent ends, however the parent ends (SIGKILL included)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watcher below still works
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def worker_init() -> None:
+    """Initializer of every worker process this package starts."""
     # Ctrl-C reaches the whole process group; only the parent should react to it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 class Backend:
@@ -84,7 +119,7 @@ class LocalBackend(Backend):
             yield from super().map(scenario, seed, replications)
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_init)
         key = content_hash(scenario)
         todo = iter(replications)
         pending: set = set()
@@ -114,7 +149,7 @@ class DaskBackend(Backend):
         self._cluster = None
         if scheduler:
             try:
-                self._client = Client(scheduler, timeout="20s")
+                self._client = Client(scheduler, timeout=CONNECT_TIMEOUT)
             except OSError as exc:  # includes timeouts: a wrong address is a usage error, not a crash
                 raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -124,6 +159,7 @@ class DaskBackend(Backend):
                 n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
             self._client = Client(self._cluster)
+            self._client.run(die_with_parent)  # our cluster: its workers must not outlive us
 
     def close(self) -> None:
         self._client.close()

@@ -540,9 +540,8 @@ class Model:
         else:
             u = self._overflow(cl).random()  # noqa: S311 (simulation, not cryptography)
         cl.n_intake += 1
-        for lower, upper, s, lo, hi in self.c.intake.bins:
-            if u < upper:
-                break
+        bins = self.c.intake.bins  # the first bin whose upper cdf exceeds u (the last one if rounding leaves u above all)
+        lower, upper, s, lo, hi = next((b for b in bins if u < b[1]), bins[-1])
         # a bin of zero width is never picked (u < upper fails first), so the guard only averts 0/0
         cl.loonwaarde = lo + (hi - lo) * min(1.0, (u - lower) / max(upper - lower, 1e-300))
         return s

@@ -2,8 +2,10 @@
 
 Layout of a run folder::
 
+    .caseload-sim.json          marker: a folder this package made (see sim/io/safety.py)
+    .caseload-sim.lock          present while a process writes here
     run.json                    what is being run (scenario hash, seed): checked on --resume
-    replications/rep-000012.npz one per finished replication, written atomically
+    replications/rep-000012.npz one per finished replication, written atomically, checksummed
     monthly.csv annual.csv summary.csv charts/ scenario.json
     manifest.json               written last: present only when the run is complete
 
@@ -27,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.engines.backends import iter_replications
+from sim.engines.backends import iter_replications, make_backend
 from sim.io.plots import budget_charts, caseload_fan_chart
+from sim.io.safety import claim_folder, merge_into, new_folder
 from sim.io.tables import annual_table, group_table, month_labels, monthly_table, summary_table, write_json
-from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, result_from_npz, result_to_npz
+from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, atomic_write_json, result_from_npz, result_to_npz
 from sim.model import Scenario, content_hash
 from sim.model.compiled import Compiled, compile_scenario
 from sim.util.progress import Progress
@@ -50,10 +53,13 @@ class RunSettings:
     lang: str | None = None  # chart labels: nl or en (default: the scenario's language, else nl)
 
 
-def default_out(scenario: Scenario) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    slug = "".join(ch if ch.isalnum() else "_" for ch in scenario.name.lower()).strip("_")
-    return Path("runs") / f"{stamp}-{slug}"
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a run: the folder is kept for ``--resume``."""
+
+    def __init__(self, folder: Path, saved: int):
+        super().__init__(f"{saved} replications saved in {folder}")
+        self.folder = folder
+        self.saved = saved
 
 
 def replication_folder(scenario: Scenario, seed: int, out: Path) -> WorkFolder:
@@ -62,20 +68,55 @@ def replication_folder(scenario: Scenario, seed: int, out: Path) -> WorkFolder:
     return WorkFolder(out, identity, sub="replications", unit="rep", suffix=".npz")
 
 
-def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: bool = False) -> Path:
+def replication_stamp(scenario: Scenario, seed: int) -> dict:
+    """What every replication file of this run must carry (checked before a saved one is reused)."""
+    return {"scenario_sha256": content_hash(scenario), "seed": seed}
+
+
+def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path | None, force: bool = False) -> Path:
     """Simulate (skipping replications already saved when resuming) and write the run folder.
 
+    Everything that can be refused is checked before the folder is touched: the
+    compiled model, the backend (e.g. an unreachable scheduler) and the target.
+
+    Args:
+        scenario: A validated scenario.
+        settings: Replications, seed, backend, resume.
+        out: Output folder; None makes a new one under ``runs/``.
+        force: Replace an existing run folder of ours.
+
+    Returns:
+        The run folder.
+
     Raises:
-        FileExistsError: ``out`` is not empty and neither ``settings.resume`` nor ``force``.
-        ValueError: resuming a folder that holds another scenario or seed.
+        sim.io.safety.OutputError: ``out`` may not be written (not ours, not empty, locked).
+        ValueError: Resuming a folder that holds another scenario or seed.
+        RunInterrupted: Ctrl-C; the finished replications stay for ``--resume``.
     """
     started = time.perf_counter()
-    out = Path(out)
     compiled = compile_scenario(scenario)
+    with make_backend(settings.engine, settings.workers, settings.scheduler) as backend:
+        if out is None:
+            claim = new_folder("run", scenario.name)
+        else:
+            claim = claim_folder(Path(out), "run", force=force, resume=settings.resume)
+        with claim:
+            try:
+                _simulate_into(scenario, compiled, settings, claim.path, backend, started)
+            except KeyboardInterrupt:
+                saved = len(replication_folder(scenario, settings.seed, claim.path).done())
+                raise RunInterrupted(claim.path, saved) from None
+    return claim.path
+
+
+def _simulate_into(
+    scenario: Scenario, compiled: Compiled, settings: RunSettings, out: Path, backend, started: float
+) -> None:
     folder = replication_folder(scenario, settings.seed, out)
-    folder.open(resume=settings.resume, force=force)
+    folder.open(resume=settings.resume)
+    stamp = replication_stamp(scenario, settings.seed)
     wanted = range(settings.replications)
-    reused = folder.done() & set(wanted)
+    reused = folder.reusable(wanted, lambda path, r: result_from_npz(path, stamp | {"replication": r, "version": __version__}))
     todo = [r for r in wanted if r not in reused]
     # progress None (library default): a bar on a terminal only; True (the CLI): lines when not a terminal
     bar = Progress(
@@ -83,10 +124,8 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
         lines=settings.progress is not None,
     )  # fmt: skip
     with bar:
-        for result in iter_replications(
-            scenario, settings.seed, todo, settings.workers, settings.engine, settings.scheduler
-        ):
-            result_to_npz(result, folder.path(result.replication))
+        for result in iter_replications(scenario, settings.seed, todo, backend=backend):
+            result_to_npz(result, folder.path(result.replication), stamp)
             bar.update()
     manifest = {
         "scenario": scenario.name,
@@ -103,7 +142,6 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
         "python": platform.python_version(),
     }
     write_outputs(scenario, compiled, folder, settings.replications, manifest, started, lang=settings.lang)
-    return out
 
 
 def write_outputs(
@@ -117,21 +155,15 @@ def write_outputs(
     try:
         totals = _write_tables(scenario, compiled, folder, replications, tmp, lang)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-        for name in sorted(p.name for p in tmp.iterdir()):
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            (tmp / name).replace(target)
+        merge_into(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     manifest |= totals | {
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - started, 3),
         "files": files,
     }
-    tmp_manifest = out / f"{TMP_PREFIX}{COMPLETE}"
-    write_json(tmp_manifest, manifest)
-    tmp_manifest.replace(out / COMPLETE)
+    atomic_write_json(out / COMPLETE, manifest)
 
 
 def _write_tables(
@@ -141,9 +173,10 @@ def _write_tables(
     on = [i for i, s in enumerate(compiled.states) if s.on_caseload]
     annual_parts, group_parts, stocks = [], [], []
     events = clients = 0
+    stamp = {"version": __version__, "scenario_sha256": folder.identity["scenario_sha256"], "seed": folder.identity["seed"]}
     with open(tmp / "monthly.csv", "w", newline="") as monthly_csv:
         for r in range(replications):
-            result = result_from_npz(folder.path(r))
+            result = result_from_npz(folder.path(r), stamp | {"replication": r})
             monthly_table(compiled, [result]).to_csv(monthly_csv, index=False, header=r == 0)
             annual_parts.append(annual_table(compiled, [result]))
             group_parts.append(group_table(compiled, [result]))

@@ -1,24 +1,24 @@
 """Tidy tables from replication results, and writing a run folder atomically.
 
-Columns are documented in ``docs/outputs.md``. A run folder is assembled in a
-temporary sibling folder and renamed into place at the end, so an interrupted
-or failed run never leaves a half-written result behind.
+Columns are documented in ``docs/outputs.md``. Outputs are assembled in a
+temporary folder inside the (claimed) output folder and moved into place at
+the end, so an interrupted or failed command never leaves a half-written result.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.engines.result import Result
+from sim.io.safety import TMP_PREFIX, claim_folder, held, merge_into
 from sim.model.budget_plan import is_count
 from sim.model.compiled import Compiled
 from sim.model.records import DURATION_COLUMNS, FLOWS, GROUP_FLOWS
@@ -190,6 +190,15 @@ def deficit_probability(annual: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def annual_columns(compiled: Compiled) -> list[str]:
+    """The metric columns ``annual.csv`` will have for a model (to check a metric before any run)."""
+    columns = ["caseload_end", "caseload_mean", *ANNUAL_FLOWS, "new_applications", *DURATION_COLUMNS]
+    columns += [f"stock_{st.name}" for st in compiled.states]
+    if compiled.budget is not None:
+        columns += [*compiled.budget.columns, "policy_cost", "net_result"]
+    return columns
+
+
 def summary_table(annual: pd.DataFrame) -> pd.DataFrame:
     """``metric, year, mean, sd, p5, p50, p95`` across replications (and ``municipality`` in a region)."""
     keys = ["year", "municipality"] if "municipality" in annual else ["year"]
@@ -210,21 +219,20 @@ def summary_table(annual: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextmanager
-def atomic_folder(target: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``target`` only if the block succeeds."""
-    target = Path(target)
-    if target.exists() and any(target.iterdir()) and not force:
-        raise FileExistsError(f"{target} exists and is not empty (use --force to replace it)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+def atomic_folder(target: Path, force: bool = False, kind: str = "compare") -> Iterator[Path]:
+    """Yield a temporary folder whose files move into ``target`` only if the block succeeds.
+
+    ``target`` follows the output rule of :mod:`sim.io.safety`: it is claimed here
+    (new, or ``force`` on a folder of ours), unless this process already holds it.
+    """
+    with ExitStack() as stack:
+        claim = held(target) or stack.enter_context(claim_folder(Path(target), kind, force=force))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}outputs-", dir=claim.path))
+        try:
+            yield tmp
+            merge_into(tmp, claim.path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -1,16 +1,21 @@
 """The ``[budget]`` section of a scenario: amounts in euros, each with its source.
 
-Yearly amounts are :class:`DatedValues` keyed by 1 January of the year they
-start to hold (the value holds until the next date). Transitions are named
-``"<state>.<transition>"``. Cross-references to states and transitions are
-checked by :func:`budget_problems`, which the ledger runs when a model starts.
+Yearly amounts are :class:`AmountValues` keyed by 1 January of the year they
+start to hold (the value holds until the next date); every amount is at most
+``MAX_EUROS`` so the books, kept in integer cents, cannot overflow.
+Transitions are named ``"<state>.<transition>"``. Cross-references to states
+and transitions are checked by :func:`budget_problems`, which scenario
+validation runs (so ``validate`` rejects what ``run`` would).
 """
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from sim.model.values import DatedValues, NonNegativeValue, ShareValue, Sourced, Strict
+from sim.model.limits import MAX_POTS
+from sim.model.values import AmountValue, AmountValues, DatedValues, Flag, ShareValue, SignedAmountValue, Strict
+
+Paid = Field(default_factory=list, max_length=MAX_POTS)
 
 
 class IDeel(Strict):
@@ -20,10 +25,10 @@ class IDeel(Strict):
     (``[municipalities.<name>.i_deel]``); this section then holds only the monthly benefit.
     """
 
-    grant: DatedValues | None = None  # EUR per year
-    monthly_benefit: DatedValues  # EUR per household-month at benefit_share 1
-    reserve_opening: NonNegativeValue | None = None  # reserve Werk en Inkomen at the start, EUR
-    reserve_floor: Sourced | None = None  # EUR; a deficit below it is reported as uncovered
+    grant: AmountValues | None = None  # EUR per year
+    monthly_benefit: AmountValues  # EUR per household-month at benefit_share 1
+    reserve_opening: AmountValue | None = None  # reserve Werk en Inkomen at the start, EUR
+    reserve_floor: SignedAmountValue | None = None  # EUR; a deficit below it is reported as uncovered
 
     @model_validator(mode="after")
     def _floor(self) -> IDeel:
@@ -36,9 +41,9 @@ class IDeel(Strict):
 class MunicipalIDeel(Strict):
     """One municipality's own I-deel grant and reserve, in a region."""
 
-    grant: DatedValues  # EUR per year
-    reserve_opening: NonNegativeValue
-    reserve_floor: Sourced | None = None
+    grant: AmountValues  # EUR per year
+    reserve_opening: AmountValue
+    reserve_floor: SignedAmountValue | None = None
 
     @model_validator(mode="after")
     def _floor(self) -> MunicipalIDeel:
@@ -51,7 +56,7 @@ class Lks(Strict):
     """Loonkostensubsidie for clients in ``state``: (1 - loonwaarde) x WML x hours share a month."""
 
     state: str
-    minimum_wage_month: DatedValues  # statutory minimum wage (WML), EUR per month full-time
+    minimum_wage_month: AmountValues  # statutory minimum wage (WML), EUR per month full-time
     hours_share: DatedValues  # paid hours / full-time hours (the hours norm)
     loonwaarde_rise_max: ShareValue  # yearly reassessment: loonwaarde += U(0, max)
     loonwaarde_cap: ShareValue  # loonwaarde never exceeds it; at 1.0 the subsidy ends
@@ -66,7 +71,7 @@ class Lks(Strict):
 class Wsw(Strict):
     """The sitting Wsw population's share of the Participatiebudget, shrinking by attrition."""
 
-    opening_amount: NonNegativeValue  # EUR in the first simulated year
+    opening_amount: AmountValue  # EUR in the first simulated year
     attrition_per_year: ShareValue
 
 
@@ -78,10 +83,10 @@ class Pot(Strict):
     modelled transition is booked as spent in full at the year end.
     """
 
-    amount: DatedValues  # EUR per year; unspent money does not carry over
-    pays: list[str] = Field(default_factory=list)
-    unit_cost: NonNegativeValue | None = None  # EUR per start
-    allow_negative: bool = False
+    amount: AmountValues  # EUR per year; unspent money does not carry over
+    pays: list[str] = Paid
+    unit_cost: AmountValue | None = None  # EUR per start
+    allow_negative: Flag = False
 
     @model_validator(mode="after")
     def _cost(self) -> Pot:
@@ -91,19 +96,19 @@ class Pot(Strict):
 
 
 class Participatiebudget(Strict):
-    grant: DatedValues  # EUR per year
+    grant: AmountValues  # EUR per year
     wsw: Wsw
-    pots: dict[str, Pot] = Field(default_factory=dict)
+    pots: dict[str, Pot] = Field(default_factory=dict, max_length=MAX_POTS)
 
 
 class RevolvingFund(Strict):
     """Revolverend Fonds: filled from I-deel surpluses, pays short incentives in arrangement 1."""
 
-    opening_balance: NonNegativeValue
+    opening_balance: AmountValue
     topup_share: ShareValue  # share of a yearly I-deel surplus moved from the reserve to the fund
-    topup_cap: NonNegativeValue | None = None  # EUR per year
-    pays: list[str] = Field(min_length=1)
-    unit_cost: NonNegativeValue  # EUR per financed incentive
+    topup_cap: AmountValue | None = None  # EUR per year
+    pays: list[str] = Field(min_length=1, max_length=MAX_POTS)
+    unit_cost: AmountValue  # EUR per financed incentive
     fallback_pot: str | None = None  # Participatiebudget pot used when the fund cannot pay
     counterfactual: str | None = None  # "<state>.<transition>": the exit hazard without the incentive
 
@@ -112,9 +117,9 @@ class Programme(Strict):
     """A programme budget (e.g. Werkbeweging) with carry-over of underspend."""
 
     label: str = ""
-    budget: DatedValues  # EUR added per year
-    planned_spend: DatedValues  # EUR the programme means to spend per year (extra FTE etc.)
-    carry_over: bool = True
+    budget: AmountValues  # EUR added per year
+    planned_spend: AmountValues  # EUR the programme means to spend per year (extra FTE etc.)
+    carry_over: Flag = True
 
 
 class Budget(Strict):
@@ -122,7 +127,7 @@ class Budget(Strict):
     lks: Lks | None = None
     participatiebudget: Participatiebudget | None = None
     revolving_fund: RevolvingFund | None = None
-    programmes: dict[str, Programme] = Field(default_factory=dict)
+    programmes: dict[str, Programme] = Field(default_factory=dict, max_length=MAX_POTS)
 
 
 def budget_problems(scenario) -> list[str]:

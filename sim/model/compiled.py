@@ -26,10 +26,12 @@ import numpy as np
 from sim.model.budget_plan import BudgetPlan, compile_budget
 from sim.model.calendar import Calendar
 from sim.model.levers import lever_windows, levered
+from sim.model.limits import MAX_ARRIVALS, MAX_HOUSEHOLDS
+from sim.model.loader import ScenarioError
 from sim.model.records import FLOW_INDEX, FLOWS, GROUP_FLOW_INDEX, KIND_FLOW
 from sim.model.schema import MUNICIPALITY, PriorityRule, Scenario
 from sim.model.streams import Layout
-from sim.model.values import DatedValues
+from sim.model.values import MAX_INFLOW, MAX_RATE, DatedValues
 
 INTAKE = 0  # index of the intake pseudo-state: every spell starts there
 OUT = -1  # destination: leaves the model for good
@@ -44,6 +46,7 @@ RULE_LEVEL, RULE_NEW_SPELL, RULE_LOONWAARDE = 0, 1, 2
 TIE_ORDERED, TIE_ANY, TIE_FIFO = 0, 1, 2
 TIE_BREAK = {"ordered": TIE_ORDERED, "any": TIE_ANY, "fifo": TIE_FIFO}
 
+MAX_CONTACTS = 1_000.0  # contacts per client-month after levers: more than one every working hour is a typo
 # A team's caseload norm is divided by; a norm is validated > 0, this only guards a lever taking it to 0.
 MIN_NORM = 1e-12
 # FTE x norm is floored to whole slots; 1e-9 absorbs the binary error of e.g. 12.3 x 100 = 1229.999...
@@ -328,7 +331,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
     states_t = tuple(states)
 
     base, factors, service = [], [], []
-    for s, st in enumerate(states_t):
+    for st in states_t:
         lever_keys = [f"hazard.{st.name}.{tr.name}" for tr in st.transitions]
         effects = [scenario.states[st.name].transitions[tr.name].covariates if st.name in scenario.states else {}
                    for tr in st.transitions]  # fmt: skip
@@ -379,6 +382,9 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
         initial=_initial_groups(scenario, index, attributes),
         layout=Layout.for_model(len(attributes.names), max(len(st.transitions) for st in states_t)),
     )
+    problems = _problems(compiled)
+    if problems:
+        raise ScenarioError(problems)
     if scenario.budget is None:
         return compiled
     return dataclasses.replace(compiled, budget=compile_budget(scenario, compiled))
@@ -508,7 +514,8 @@ def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Te
         fte = levered(levers, f"werkmatchers.{name}.fte", team.fte.value, t)
         norm = levered(levers, f"werkmatchers.{name}.caseload_norm", team.caseload_norm.value, t)
         prod = levered(levers, f"werkmatchers.{name}.productivity", team.productivity.value if team.productivity else 1.0, t)
-        slots.append(max(0, int(math.floor(fte * norm + SLOT_EPS))))
+        capacity = fte * norm + SLOT_EPS
+        slots.append(max(0, int(math.floor(capacity))) if capacity < 1e15 else 10**15)  # _problems refuses it
         contacts.append(team.contacts_per_fte_month.value * prod / max(norm, MIN_NORM))
         ftes.append(fte)
     return Team(
@@ -525,18 +532,75 @@ def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Te
 
 
 def _service(st: State, team: Team | None, n_segments: int) -> np.ndarray:
-    """[segment, mode, transition]: (contacts / reference) ** elasticity; 0 for a referral while waiting."""
+    """[segment, mode, transition]: (contacts / reference) ** elasticity; 0 for a referral while waiting.
+
+    A factor that overflows (or divides by zero: no contact and a negative elasticity) is infinite,
+    which the checks of :func:`_problems` then refuse with the transition's name.
+    """
     out = np.ones((n_segments, 3, len(st.transitions)))
     if team is None:
         return out
     for k, tr in enumerate(st.transitions):
         for j in range(n_segments):
             if tr.elasticity != 0.0:
-                out[j, GUIDED, k] = (team.contacts[j] / team.reference) ** tr.elasticity
+                out[j, GUIDED, k] = _power(team.contacts[j] / team.reference, tr.elasticity)
             if tr.requires_guidance:
                 out[j, UNGUIDED, k] = 0.0
             elif tr.elasticity != 0.0:
-                out[j, UNGUIDED, k] = (team.unguided / team.reference) ** tr.elasticity
+                out[j, UNGUIDED, k] = _power(team.unguided / team.reference, tr.elasticity)
+    return out
+
+
+def _power(base: float, exponent: float) -> float:
+    try:
+        return base**exponent
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+
+
+def _problems(c: Compiled) -> list[str]:
+    """What the schema cannot see: rates after every factor is multiplied in, capacities after levers."""
+    out = []
+    for s, st in enumerate(c.states):
+        if st.name == "intake":
+            continue
+        for k, tr in enumerate(st.transitions):
+            h = float(c.base[s][:, :, k].max())
+            for factors in c.attribute_factors[s]:
+                h *= float(factors[:, k].max())
+            h *= float(c.service[s][:, :, k].max())
+            if not h <= MAX_RATE:  # also catches nan and inf
+                out.append(
+                    f"states.{st.name}.transitions.{tr.name}: the effective rate reaches {h:.3g} a month after "
+                    f"duration bands, levers (hazard.{st.name}.{tr.name}), attribute multipliers and contact "
+                    f"intensity; the limit is {MAX_RATE:g}"
+                )
+    for start, rate in c.inflow:
+        if not rate <= MAX_INFLOW:
+            out.append(
+                f"inflow: the effective rate reaches {rate:.3g} households a month (month {int(start) + 1}) after "
+                f"seasonality, levers and covariates; the limit is {MAX_INFLOW:g}"
+            )
+            break
+    else:
+        ends = [s for s, _ in c.inflow[1:]] + [c.horizon]
+        arrivals = sum(rate * (end - start) for (start, rate), end in zip(c.inflow, ends))
+        if arrivals > MAX_ARRIVALS:
+            out.append(
+                f"inflow: the effective inflow adds up to {arrivals:,.0f} households over the horizon (after "
+                f"seasonality, levers and covariates); the limit is {MAX_ARRIVALS:,}"
+            )
+    for team in c.teams:
+        if not max(team.contacts) <= MAX_CONTACTS:
+            out.append(
+                f"werkmatchers.{team.name}: contacts per FTE x productivity / caseload_norm gives {max(team.contacts):.3g} "
+                f"contacts a client-month; the limit is {MAX_CONTACTS:g}"
+            )
+        if not max(team.slots) <= MAX_HOUSEHOLDS:
+            out.append(
+                f"werkmatchers.{team.name}: fte x caseload_norm gives {max(team.slots):.3g} slots (after levers); "
+                f"the limit is {MAX_HOUSEHOLDS:,}"
+            )
     return out
 
 

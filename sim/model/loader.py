@@ -2,6 +2,11 @@
 
 Every failure is a :class:`ScenarioError` holding one line per problem, each
 starting with the key path, so the CLI can print them and exit 2.
+
+Names never fall back silently: a bare name (no folder, no ``.toml``) is a
+bundled scenario, anything else is a path that must exist. ``extends`` works
+the same way: ``extends = "utrecht_baseline"`` is the bundled file, from any
+folder; ``extends = "base.toml"`` is a file next to the extending one.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pydantic import ValidationError
 from sim.model.caseload import CaseloadError
 from sim.model.caseload import attach as attach_caseload
 from sim.model.schema import Scenario
+from sim.util.inputs import InputError, read_input_text
 
 MAX_BYTES = 1_000_000  # a real scenario is a few kB; refuse anything that could be a bomb
 MAX_DEPTH = 12  # the schema nests at most ~6 tables deep
@@ -33,16 +39,32 @@ class ScenarioError(Exception):
 
 
 def resolve_path(name: str | Path | None) -> Path:
-    """A file path, or the name of a bundled scenario (with or without ``.toml``)."""
+    """The file of a scenario: a bundled scenario by bare name, or a path that exists.
+
+    A bare name has no folder and no ``.toml`` suffix (``wassenaar``); anything
+    else (``./wassenaar.toml``, ``/data/wassenaar.toml``) is a path, and a path
+    that does not exist is an error, never a bundled file of the same name.
+
+    Raises:
+        ScenarioError: Neither a bundled name nor an existing path.
+    """
     if name is None:
         return BUNDLED / f"{default_name()}.toml"
-    path = Path(name)
+    text = str(name)
+    if not isinstance(name, Path) and is_bare_name(text) and text in bundled_names():
+        return BUNDLED / f"{text}.toml"
+    path = Path(text)
     if path.exists():
         return path
-    for candidate in (BUNDLED / path.name, BUNDLED / f"{path.name}.toml"):
-        if candidate.exists():
-            return candidate
-    raise ScenarioError([f"{name}: no such scenario file (bundled: {', '.join(bundled_names())})"])
+    if is_bare_name(text):
+        raise ScenarioError([f"{text}: no bundled scenario of that name and no such file (bundled: {', '.join(bundled_names())})"])
+    hint = f" (the bundled one is named without folder or suffix: {path.stem})" if path.stem in bundled_names() else ""
+    raise ScenarioError([f"{text}: no such file{hint}"])
+
+
+def is_bare_name(text: str) -> bool:
+    """A bundled-scenario name: no folder separator and no ``.toml`` suffix."""
+    return bool(text) and "/" not in text and "\\" not in text and not text.endswith(".toml") and text not in (".", "..")
 
 
 def default_name() -> str:
@@ -54,10 +76,22 @@ def bundled_names() -> list[str]:
     return sorted(p.stem for p in BUNDLED.glob("*.toml"))
 
 
-def load_raw(path: str | Path) -> dict[str, Any]:
-    """The merged plain data of a scenario file and everything it extends."""
+def load_raw(path: str | Path, files: list[Path] | None = None) -> dict[str, Any]:
+    """The merged plain data of a scenario file and everything it extends.
+
+    Args:
+        path: The scenario file.
+        files: If given, receives every file read (the file itself, then what it extends).
+    """
     path = Path(path).resolve()
-    return _load_chain(path, root=path.parent, seen=[])
+    return _load_chain(path, root=path.parent, seen=[], files=files if files is not None else [])
+
+
+def scenario_files(name: str | Path | None) -> list[Path]:
+    """The files a scenario is read from: its own and every file it extends (outputs must spare them)."""
+    files: list[Path] = []
+    load_raw(resolve_path(name), files)
+    return files
 
 
 def load_scenario(
@@ -131,7 +165,8 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _load_chain(path: Path, root: Path, seen: list[Path]) -> dict[str, Any]:
+def _load_chain(path: Path, root: Path, seen: list[Path], files: list[Path]) -> dict[str, Any]:
+    files.append(path)
     if path in seen:
         cycle = " -> ".join(p.name for p in [*seen, path])
         raise ScenarioError([f"extends: cycle {cycle}"])
@@ -143,26 +178,29 @@ def _load_chain(path: Path, root: Path, seen: list[Path]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError([f"{path.name}: extends: must be a file name (string)"])
-    target = (path.parent / parent).resolve()
-    if not target.is_relative_to(root):
-        raise ScenarioError([f"{path.name}: extends: {parent!r} is outside the scenario folder"])
-    if not target.is_file():
-        raise ScenarioError([f"{path.name}: extends: {parent!r} not found"])
-    return deep_merge(_load_chain(target, root, [*seen, path]), data)
+    if is_bare_name(parent):  # a bundled scenario, whatever folder the variant is in
+        if parent not in bundled_names():
+            raise ScenarioError(
+                [f"{path.name}: extends: {parent!r} is not a bundled scenario (bundled: {', '.join(bundled_names())}); "
+                 "name a file with its .toml suffix"]
+            )  # fmt: skip
+        target, root = BUNDLED / f"{parent}.toml", BUNDLED
+    else:
+        target = (path.parent / parent).resolve()
+        if not target.is_relative_to(root):
+            raise ScenarioError([f"{path.name}: extends: {parent!r} is outside the scenario folder"])
+        if not target.is_file():
+            stem = Path(parent).stem
+            hint = f" (to extend the bundled scenario write extends = \"{stem}\")" if stem in bundled_names() else ""
+            raise ScenarioError([f"{path.name}: extends: {parent!r} not found{hint}"])
+    return deep_merge(_load_chain(target, root, [*seen, path], files), data)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioError([f"{path.name}: file is {size} bytes, more than {MAX_BYTES}"])
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError([f"{path}: cannot read ({exc.strerror or exc})"]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{path.name}: not UTF-8 (byte {exc.start})"]) from None
+        text = read_input_text(path, MAX_BYTES)  # regular files only, size checked before reading; BOM dropped
+    except InputError as exc:
+        raise ScenarioError([str(exc)]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -186,7 +224,7 @@ def _depth(value: Any, level: int = 0) -> int:
 
 def _format_error(err: dict[str, Any]) -> list[str]:
     # pydantic names union members in the path ("rate.NonNegativeValue.value"); drop them
-    loc = ".".join(str(p) for p in err["loc"] if not str(p)[:1].isupper())
+    loc = ".".join(str(p) for p in err["loc"] if not str(p)[:1].isupper() and str(p) != "[key]")
     msg = err["msg"].removeprefix("Value error, ")
     if not loc:  # cross-reference problems: each already starts with its key path
         return msg.split("; ")

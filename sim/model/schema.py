@@ -13,15 +13,32 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from sim.model.budget import Budget, MunicipalIDeel, budget_problems
+from sim.model.limits import (
+    MAX_ARRIVALS,
+    MAX_ATTRIBUTES,
+    MAX_HOUSEHOLDS,
+    MAX_LEVERS,
+    MAX_PROFILES,
+    MAX_SCENARIO_NAME,
+    MAX_STATES,
+    MAX_TEAMS,
+    MAX_TRANSITIONS,
+)
 from sim.model.values import (
     MAX_INFLOW,
     MAX_MULTIPLY,
+    NAME,
     CountValue,
+    Date,
     DatedValues,
+    ElasticityValue,
+    Flag,
     InflowValue,
+    Integer,
+    Name,
     NonNegative,
     NonNegativeValue,
     Number,
@@ -33,11 +50,9 @@ from sim.model.values import (
     Shares,
     ShareValue,
     Source,
-    Sourced,
     Strict,
 )
 
-NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RESERVED_STATES = {"intake", "out"}
 MOVEMENTS = ("plaatsing", "scholing", "deeltijdwerk", "uitstroom")
 KINDS = ("exit_work", "exit_other", "transfer", "dropout", "movement", "reinflow", "leave")
@@ -81,10 +96,20 @@ class DurationBands(Strict):
         return self
 
 
+def _multiplier_key(value: object) -> object:
+    # "x.y.z" could be attribute "x" level "y.z" or attribute "x.y" level "z": refuse it
+    if isinstance(value, str) and not re.match(f"{NAME[:-1]}\\.{NAME[1:]}", value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise ValueError(f"key {shown!r} must be '<attribute>.<level>': two names joined by exactly one dot")
+    return value
+
+
 class AttributeMultipliers(Strict):
     """Hazard multipliers keyed ``attribute.level``; levels not named keep 1."""
 
-    values: dict[str, NonNegative] = Field(min_length=1)
+    values: dict[Annotated[str, BeforeValidator(_multiplier_key)], NonNegative] = Field(
+        min_length=1, max_length=MAX_PROFILES
+    )
     source: Source
 
 
@@ -101,7 +126,7 @@ class CovariateEffect(Strict):
     """A rate follows a covariate: multiplied by ``(x(t) / reference) ** elasticity``."""
 
     reference: PositiveValue  # the covariate's value at which the base rate holds
-    elasticity: Sourced  # may be negative (job finding falls when unemployment rises)
+    elasticity: ElasticityValue  # may be negative (job finding falls when unemployment rises)
 
 
 class Transition(Strict):
@@ -111,9 +136,9 @@ class Transition(Strict):
     rate: RateValue
     duration_bands: DurationBands | None = None
     attribute_multipliers: AttributeMultipliers | None = None
-    intensity_elasticity: Sourced | None = None
-    requires_guidance: bool = False
-    covariates: dict[str, CovariateEffect] = Field(default_factory=dict, max_length=5)
+    intensity_elasticity: ElasticityValue | None = None
+    requires_guidance: Flag = False
+    covariates: dict[Name, CovariateEffect] = Field(default_factory=dict, max_length=5)
 
 
 class PriorityRule(Strict):
@@ -125,9 +150,9 @@ class PriorityRule(Strict):
     """
 
     name: str
-    always: bool = False
-    attribute: str | None = None
-    equals: str | None = None
+    always: Flag = False
+    attribute: Name | None = None
+    equals: Name | None = None
     spell_months_below: Positive | None = None
     loonwaarde_at_least: Probability | None = None
 
@@ -180,7 +205,7 @@ TIE_BREAKS = ("ordered", "any", "fifo")
 
 class State(Strict):
     label: str
-    on_caseload: bool = True
+    on_caseload: Flag = True
     initial: CountValue
     initial_duration_months: PositiveValue | None = None
     benefit_share: ShareValue | None = None
@@ -188,17 +213,9 @@ class State(Strict):
     places: CountValue | None = None
     priority: list[PriorityRule] = Field(default_factory=list, max_length=20)
     tie_break: Literal[TIE_BREAKS] = "ordered"  # type: ignore[valid-type]
-    transitions: dict[str, Transition] = Field(default_factory=dict)
+    transitions: dict[Name, Transition] = Field(default_factory=dict, max_length=MAX_TRANSITIONS)
     max_stay: MaxStay | None = None
     costs: list[StateCost] = Field(default_factory=list, max_length=5)
-
-    @field_validator("transitions")
-    @classmethod
-    def _names(cls, value: dict[str, Transition]) -> dict[str, Transition]:
-        for name in value:
-            if not re.match(NAME, name):
-                raise ValueError(f"transition name {name!r} must be an identifier")
-        return value
 
 
 class SearchPeriod(Strict):
@@ -232,7 +249,7 @@ class Team(Strict):
     """Werkmatchers serving some states: slots = FTE x caseload norm."""
 
     label: str = ""
-    states: list[str] = Field(min_length=1)
+    states: list[str] = Field(min_length=1, max_length=MAX_STATES)
     fte: NonNegativeValue
     caseload_norm: PositiveValue
     contacts_per_fte_month: PositiveValue
@@ -253,8 +270,8 @@ class Lever(Strict):
     """
 
     target: str
-    start: dt.date = Field(alias="from")
-    end: dt.date | None = Field(default=None, alias="to")
+    start: Date = Field(alias="from")
+    end: Date | None = Field(default=None, alias="to")
     multiply: Annotated[float, Number, Field(ge=0, le=MAX_MULTIPLY, allow_inf_nan=False)] = 1.0
     add: Annotated[float, Number, Field(ge=-MAX_INFLOW, le=MAX_INFLOW, allow_inf_nan=False)] = 0.0
     source: Source
@@ -322,19 +339,19 @@ class InitialPopulation(Strict):
 
 
 class Scenario(Strict):
-    name: str
+    name: Annotated[str, Field(min_length=1, max_length=MAX_SCENARIO_NAME)]
     description: str = ""
-    start: dt.date
-    years: Annotated[int, Field(ge=1, le=100)] = 10
-    attributes: dict[str, Attribute] = Field(default_factory=dict)
+    start: Date
+    years: Annotated[int, Integer, Field(ge=1, le=100)] = 10
+    attributes: dict[Name, Attribute] = Field(default_factory=dict, max_length=MAX_ATTRIBUTES)
     inflow: Inflow
     intake: Intake
-    states: dict[str, State] = Field(min_length=1, max_length=200)
-    werkmatchers: dict[str, Team] = Field(default_factory=dict)
-    levers: dict[str, Lever] = Field(default_factory=dict)
-    covariates: dict[str, Covariate] = Field(default_factory=dict, max_length=20)
+    states: dict[str, State] = Field(min_length=1, max_length=MAX_STATES)
+    werkmatchers: dict[Name, Team] = Field(default_factory=dict, max_length=MAX_TEAMS)
+    levers: dict[Name, Lever] = Field(default_factory=dict, max_length=MAX_LEVERS)
+    covariates: dict[Name, Covariate] = Field(default_factory=dict, max_length=20)
     initial_population: InitialPopulation | None = None
-    municipalities: dict[str, Municipality] = Field(default_factory=dict, max_length=50)
+    municipalities: dict[Name, Municipality] = Field(default_factory=dict, max_length=50)
     budget: Budget | None = None
     # Presentation, not model input: left out of dumps so the content hash (resume, CRN manifests) ignores them.
     language: Literal["nl", "en"] | None = Field(default=None, exclude=True)  # report/workbook/chart language
@@ -493,6 +510,30 @@ def _reference_problems(s: Scenario):
         yield "start: a scenario with a [budget] must start on 1 January (budget years are calendar years)"
     if isinstance(s.inflow.rate, DatedValues) and not math.isfinite(sum(s.inflow.rate.values.values())):
         yield "inflow.rate.values: must be finite"
+    yield from _size_problems(s)
+    yield from budget_problems(s)  # here, not when a ledger starts: validate must reject what run would
+
+
+def _size_problems(s: Scenario):
+    """Sizes that drive memory and run time (limits in :mod:`sim.model.limits`)."""
+    profiles = math.prod(len(a.levels.values) for a in s.attributes.values())
+    if profiles > MAX_PROFILES:
+        counts = " x ".join(str(len(a.levels.values)) for a in s.attributes.values())
+        yield f"attributes: {counts} levels make {profiles} profiles, more than the limit of {MAX_PROFILES}"
+    households = sum(st.initial.value for st in s.states.values())
+    if households > MAX_HOUSEHOLDS:
+        yield f"states: {households} initial households in total, more than the limit of {MAX_HOUSEHOLDS}"
+    rate, season = s.inflow.rate, s.inflow.seasonality
+    arrivals = 0.0
+    for m in range(12 * s.years):
+        when = dt.date(s.start.year + (s.start.month - 1 + m) // 12, (s.start.month - 1 + m) % 12 + 1, 1)
+        base = rate.at(when) if isinstance(rate, DatedValues) else rate.value
+        arrivals += base * (season.factors[when.month - 1] if season else 1.0)
+    if arrivals > MAX_ARRIVALS:
+        yield (
+            f"inflow.rate: {arrivals:,.0f} new households expected over {s.years} years, more than the limit "
+            f"of {MAX_ARRIVALS:,} (lower the rate or the years)"
+        )
 
 
 MUNICIPALITY = "municipality"  # the built-in attribute a region's households carry

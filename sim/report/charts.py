@@ -179,7 +179,7 @@ def monitor_chart(arms: list[Arm], path: Path, t, start: dt.date | None) -> Char
     handles = []
     quarters = frames[0][1]["quarter"].tolist()
     x = np.arange(len(quarters))
-    for i, (arm, frame) in enumerate(frames):
+    for arm, frame in frames:
         handles.append(band(ax, x, frame["cumulative_p5"], frame["cumulative"], frame["cumulative_p95"],
                             arms.index(arm), arm.scenario.name))  # fmt: skip
     reference = frames[0][1]

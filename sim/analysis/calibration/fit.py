@@ -25,6 +25,7 @@ from scipy.optimize import least_squares
 from sim.analysis.calibration.params import get_value, round_value, set_values
 from sim.analysis.calibration.targets import Target, horizon_months, measure, reinflow_analytic, reinflow_from_events
 from sim.analytic import expected
+from sim.engines.backends import worker_init
 from sim.engines.simpy_engine import simulate
 from sim.model.compiled import compile_scenario
 from sim.model.loader import validate
@@ -104,12 +105,33 @@ def evaluate_des(
     """[replication, target] over DES replications 0..R-1 (the same seeds every call: CRN)."""
     jobs = [(data, targets, settings.seed, r) for r in range(settings.replications)]
     rows = []
-    with ProcessPoolExecutor(max_workers=settings.workers) if settings.workers > 1 else nullcontext() as pool:
+    with ProcessPoolExecutor(max_workers=settings.workers, initializer=worker_init) if settings.workers > 1 else nullcontext() as pool:
         for row in pool.map(_des_one, jobs) if pool is not None else map(_des_one, jobs):
             rows.append(row)
             if progress is not None:
                 progress.update()
     return np.array(rows)
+
+
+def check_request(raw: dict[str, Any], targets: list[Target], free: list[str], ties: dict[str, str]) -> dict[str, float]:
+    """Refuse a calibration that cannot start (before any output is touched); the free parameters' start values.
+
+    Raises:
+        ValueError: No fitting target, no or unknown free parameter, a tie to a non-free parameter,
+            or a start value <= 0.
+    """
+    if not [t for t in targets if t.role == "fit" and t.weight > 0]:
+        raise ValueError("no fitting targets (role 'fit' with weight > 0)")
+    if not free:
+        raise ValueError("give at least one --free parameter")
+    for dest, src in ties.items():
+        if src not in free:
+            raise ValueError(f"--tie {dest}={src}: {src} is not a free parameter")
+        get_value(raw, dest)
+    start = {p: get_value(raw, p) for p in free}
+    if any(v <= 0 for v in start.values()):
+        raise ValueError("free parameters must start > 0 (they are fitted on a log scale)")
+    return start
 
 
 def fit(
@@ -134,17 +156,8 @@ def fit(
             skips the rest of its budget, a fit that converges early finishes the bar.
     """
     ties = ties or {}
+    start = check_request(raw, targets, free, ties)
     fitting = [t for t in targets if t.role == "fit" and t.weight > 0]
-    if not fitting:
-        raise ValueError("no fitting targets (role 'fit' with weight > 0)")
-    if not free:
-        raise ValueError("give at least one --free parameter")
-    for dest, src in ties.items():
-        if src not in free:
-            raise ValueError(f"--tie {dest}={src}: {src} is not a free parameter")
-    start = {p: get_value(raw, p) for p in free}
-    if any(v <= 0 for v in start.values()):
-        raise ValueError("free parameters must start > 0 (they are fitted on a log scale)")
     months = horizon_months(fitting, raw_start(raw))
     base = dict(raw, years=max(1, -(-months // 12)))
     extra = [t for t in targets if t.role != "fit" or t.weight == 0]
@@ -172,7 +185,7 @@ def fit(
 
         calls = 0
 
-        def residuals(z: np.ndarray) -> np.ndarray:
+        def residuals(z: np.ndarray, offset: np.ndarray = offset) -> np.ndarray:  # this round's offset
             nonlocal calls
             calls += 1
             if progress is not None and calls <= budget:

@@ -13,8 +13,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim import __version__  # noqa: E402
 from sim.analysis.calibration.fit import FitResult  # noqa: E402
 from sim.analysis.calibration.params import edit_toml_text  # noqa: E402
+from sim.io.safety import FILE_MARKER_TOML, write_new_file  # noqa: E402
+from sim.io.tables import atomic_folder  # noqa: E402
 
 
 def calibrated_sources(result: FitResult, targets_file: str, when: dt.date, ties: dict[str, str]) -> dict[str, str]:
@@ -101,6 +104,11 @@ def fit_chart(table: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def report_folder(out: Path) -> Path:
+    """The report folder next to a calibrated scenario file: ``<stem>.fit/``."""
+    return out.with_name(f"{out.stem}.fit")
+
+
 def write_report(
     result: FitResult,
     base_text: str,
@@ -109,31 +117,39 @@ def write_report(
     ties: dict[str, str],
     settings: dict,
     when: dt.date | None = None,
+    force: bool = False,
+    protected: tuple[Path, ...] = (),
 ) -> Path:
-    """Write ``out`` (the calibrated scenario) and ``<out stem>.fit/``; returns the folder."""
+    """Write ``out`` (the calibrated scenario) and ``<out stem>.fit/``; returns the folder.
+
+    Both follow the output rule of :mod:`sim.io.safety`: ``out`` must be a new file
+    (or, with ``force``, one this program wrote) and never one of ``protected`` (the
+    base scenario and the targets); the folder is new or one of ours.
+    """
     when = when or dt.date.today()
     sources = calibrated_sources(result, targets_file, when, ties)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(apply_to_text(base_text, result, sources))
-    folder = out.with_name(f"{out.stem}.fit")
-    folder.mkdir(parents=True, exist_ok=True)
-    table = fit_table(result)
-    table.to_csv(folder / "fit.csv", index=False)
-    parameter_table(result).to_csv(folder / "parameters.csv", index=False)
-    if result.log_covariance is not None:
-        free = [p for p in result.values if p not in ties]
-        pd.DataFrame(result.log_covariance, index=free, columns=free).to_csv(folder / "covariance.csv")
-    fit_chart(table, folder / "fit.png", f"Calibration to {Path(targets_file).name}")
-    manifest = {
-        "targets_file": targets_file,
-        "date": when.isoformat(),
-        "converged": result.converged,
-        "optimizer_message": result.message,
-        "all_fitting_targets_within_tolerance": bool(result.within()[result.fitting()].all()),
-        "rounds": result.history,
-        "analytic_evaluations": result.nfev,
-        "settings": settings,
-        "ties": ties,
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    header = f"{FILE_MARKER_TOML} calibrate {__version__} on {when.isoformat()} (--force may replace this file)\n"
+    text = header + apply_to_text(base_text, result, sources)
+    folder = report_folder(out)
+    with atomic_folder(folder, force=force, kind="calibration") as tmp:
+        table = fit_table(result)
+        table.to_csv(tmp / "fit.csv", index=False)
+        parameter_table(result).to_csv(tmp / "parameters.csv", index=False)
+        if result.log_covariance is not None:
+            free = [p for p in result.values if p not in ties]
+            pd.DataFrame(result.log_covariance, index=free, columns=free).to_csv(tmp / "covariance.csv")
+        fit_chart(table, tmp / "fit.png", f"Calibration to {Path(targets_file).name}")
+        manifest = {
+            "targets_file": targets_file,
+            "date": when.isoformat(),
+            "converged": result.converged,
+            "optimizer_message": result.message,
+            "all_fitting_targets_within_tolerance": bool(result.within()[result.fitting()].all()),
+            "rounds": result.history,
+            "analytic_evaluations": result.nfev,
+            "settings": settings,
+            "ties": ties,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        write_new_file(out, text.encode("utf-8"), force, protected)  # last: the scenario comes with its report
     return folder

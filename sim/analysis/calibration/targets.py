@@ -17,6 +17,7 @@ states, period, value, unit, tolerance, weight, role, source``:
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,9 @@ import pandas as pd
 
 from sim.model.compiled import NO_TEAM, Compiled
 from sim.model.records import FLOW_INDEX
+from sim.util.inputs import read_input_text
 
+MAX_TARGETS = 1_000  # each target is measured on every DES replication of every round
 COLUMNS = ("name", "measure", "states", "period", "value", "unit", "tolerance", "weight", "role", "source")
 
 
@@ -53,7 +56,13 @@ class Target:
 
 def load_targets(path: str | Path) -> list[Target]:
     """Read and check a targets CSV; errors name the row and column."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    text = read_input_text(path)  # a regular file of at most 1 MB: never a FIFO or a device
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path}: not a readable CSV ({exc})") from None
+    if len(frame) > MAX_TARGETS:
+        raise ValueError(f"{path}: {len(frame)} targets, more than the limit of {MAX_TARGETS}")
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {', '.join(missing)}")

@@ -1,6 +1,6 @@
 """Out-of-sample validation: predict the ``validation`` targets (year-end 2020) and compare.
 
-Run as ``python -m sim.calibration.validation --scenario scenarios/corona_2020.toml``:
+Run as ``caseload-sim backtest --scenario scenarios/corona_2020.toml --targets ...``:
 the scenario (the calibrated baseline plus the corona levers) is simulated with
 DES replications and the prediction of each validation target is reported as
 the replication median with a 90% band (5th-95th percentile), next to the
@@ -12,10 +12,9 @@ uncertainty of the corona levers themselves; the report says so.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
+import io
 import json
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -29,9 +28,11 @@ from sim.analysis.calibration.params import set_values  # noqa: E402
 from sim.analysis.calibration.targets import horizon_months, load_targets, measure, state_mask  # noqa: E402
 from sim.analytic import expected  # noqa: E402
 from sim.engines.simpy_engine import simulate  # noqa: E402
+from sim.io.tables import atomic_folder  # noqa: E402
 from sim.model import load_scenario  # noqa: E402
 from sim.model.compiled import compile_scenario  # noqa: E402
 from sim.model.loader import content_hash, load_raw, resolve_path, validate  # noqa: E402
+from sim.util.inputs import read_input_text  # noqa: E402
 
 
 def validate_scenario(scenario_path: str, targets_file: str, replications: int, seed: int, fit_dir: Path | None = None):
@@ -76,8 +77,8 @@ def validate_scenario(scenario_path: str, targets_file: str, replications: int, 
 
 def _parameter_draws(scenario_path, years, targets, fit_dir: Path, replications: int, seed: int) -> np.ndarray:
     """[replication, target]: each replication with its own draw of the fitted parameters."""
-    fitted = pd.read_csv(fit_dir / "parameters.csv").set_index("parameter")["fitted"]
-    cov = pd.read_csv(fit_dir / "covariance.csv", index_col=0)
+    fitted = pd.read_csv(io.StringIO(read_input_text(fit_dir / "parameters.csv"))).set_index("parameter")["fitted"]
+    cov = pd.read_csv(io.StringIO(read_input_text(fit_dir / "covariance.csv")), index_col=0)
     names = list(cov.index)
     mean = np.log(fitted[names].to_numpy(dtype=float))
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
@@ -91,8 +92,14 @@ def _parameter_draws(scenario_path, years, targets, fit_dir: Path, replications:
     return np.array(out)
 
 
-def write(table, caseload, analytic, scenario, out: Path, observed_year_end: dict[int, float], settings: dict) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def write(table, caseload, analytic, scenario, out: Path, observed_year_end: dict[int, float], settings: dict,
+          force: bool = False) -> None:  # fmt: skip
+    """Write validation.csv, validation.png and manifest.json into ``out`` (new, or a validation folder of ours)."""
+    with atomic_folder(out, force=force, kind="validation") as tmp:
+        _write(table, caseload, analytic, scenario, tmp, observed_year_end, settings)
+
+
+def _write(table, caseload, analytic, scenario, out: Path, observed_year_end: dict[int, float], settings: dict) -> None:
     table.to_csv(out / "validation.csv", index=False)
     start = scenario.start
     months = [dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 28) for m in range(caseload.shape[1])]
@@ -113,34 +120,3 @@ def write(table, caseload, analytic, scenario, out: Path, observed_year_end: dic
     (out / "manifest.json").write_text(
         json.dumps(settings | {"scenario": scenario.name, "scenario_sha256": content_hash(scenario)}, indent=2, default=str) + "\n"
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.calibration.validation", description=__doc__.splitlines()[0])
-    p.add_argument("--scenario", required=True, help="calibrated baseline + corona levers (e.g. scenarios/corona_2020.toml)")
-    p.add_argument("--targets", required=True, help="targets CSV (e.g. calibration/targets/<municipality>.csv)")
-    p.add_argument("--replications", "-r", type=int, default=40)
-    p.add_argument("--seed", type=int, default=2020)
-    p.add_argument("--out", type=Path, default=Path("calibration/validation"))
-    p.add_argument("--fit", type=Path, help="calibration report folder: add a band with parameter uncertainty")
-    args = p.parse_args(argv)
-    table, caseload, analytic, scenario = validate_scenario(
-        args.scenario, args.targets, args.replications, args.seed, args.fit
-    )
-    observed = {
-        int(t.period[:4]): t.value
-        for t in load_targets(args.targets)
-        if t.measure == "stock_end" and t.states == "on_caseload"
-    }
-    write(table, caseload, analytic, scenario, args.out, observed, vars(args) | {"out": str(args.out)})
-    for row in table.itertuples():
-        print(f"{row.target}: predicted {row.predicted_median:.0f} (90% band {row.band90_low:.0f}-{row.band90_high:.0f}), "
-              f"observed {row.observed:.0f}, error {100 * row.error:+.1f}%", file=sys.stderr)  # fmt: skip
-        if "with_parameters_median" in table.columns:
-            print(f"  with parameter uncertainty: {row.with_parameters_median:.0f} "
-                  f"(90% band {row.with_parameters_band90_low:.0f}-{row.with_parameters_band90_high:.0f})", file=sys.stderr)  # fmt: skip
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,6 +22,7 @@ from sim.analysis.experiment.analysis import diff_in_proportions, mde, p_value, 
 from sim.analysis.experiment.design import CONTROL, Design
 from sim.analysis.experiment.model import TrialModel, compile_for_trial
 from sim.analytic import expected
+from sim.engines.backends import worker_init
 from sim.model import Scenario
 from sim.model.compiled import compile_scenario
 from sim.util.progress import Progress
@@ -90,7 +91,7 @@ def run_trials(
     jobs = [(scenario, design, share, seed, r) for r in range(replications)]
     rows = []
     parallel = workers > 1 and replications > 1
-    with ProcessPoolExecutor(max_workers=workers) if parallel else nullcontext() as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init) if parallel else nullcontext() as pool:
         for part in pool.map(_one, jobs) if parallel else map(_one, jobs):
             rows.extend(part)
             if progress is not None:

@@ -12,23 +12,25 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.analysis.experiment.trial import TrialResults, checks  # noqa: E402
+from sim.io.tables import atomic_folder  # noqa: E402
 
 EFFECT_COLUMNS = ["arm", "outcome", "estimate_pp", "ci_low", "ci_high", "p_value", "published"]
 
 
-def write_outputs(res: TrialResults, out: Path, settings: dict) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    extra = [c for c in res.effects.columns if c not in EFFECT_COLUMNS]
-    res.effects[EFFECT_COLUMNS + extra].to_csv(out / "effects.csv", index=False)
-    res.power.to_csv(out / "power.csv", index=False)
-    res.trials.round(6).to_csv(out / "trials.csv", index=False)
-    checks(res).to_csv(out / "checks.csv", index=False)
-    comparison_chart(res, out / "effects.png")
-    power_chart(res, out / "power.png")
-    manifest = {"design": res.design.name, "settings": settings, "design_sources": res.design.sources,
-                "arms": {a.name: {"label": a.label, "contacts_per_client_month": a.contacts,
-                                  "multipliers": a.multipliers} for a in res.design.arms}}  # fmt: skip
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+def write_outputs(res: TrialResults, out: Path, settings: dict, force: bool = False) -> Path:
+    """Write the trial's tables, charts and manifest into ``out`` (a new folder, or one this process claimed)."""
+    with atomic_folder(Path(out), force=force, kind="experiment") as tmp:
+        extra = [c for c in res.effects.columns if c not in EFFECT_COLUMNS]
+        res.effects[EFFECT_COLUMNS + extra].to_csv(tmp / "effects.csv", index=False)
+        res.power.to_csv(tmp / "power.csv", index=False)
+        res.trials.round(6).to_csv(tmp / "trials.csv", index=False)
+        checks(res).to_csv(tmp / "checks.csv", index=False)
+        comparison_chart(res, tmp / "effects.png")
+        power_chart(res, tmp / "power.png")
+        manifest = {"design": res.design.name, "settings": settings, "design_sources": res.design.sources,
+                    "arms": {a.name: {"label": a.label, "contacts_per_client_month": a.contacts,
+                                      "multipliers": a.multipliers} for a in res.design.arms}}  # fmt: skip
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return out
 
 
