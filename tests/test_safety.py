@@ -292,12 +292,13 @@ def test_publishing_outputs_merges_and_never_removes_other_files(tmp_path):
 
 def test_monitor_writes_into_its_own_new_folder_not_the_current_one(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "monitor.csv").write_text("the user's own monitor")
+    (tmp_path / "monitor_programme.csv").write_text("the user's own monitor")
     assert main(["monitor", SCENARIO, "--start", "2020-01-01", "-r", "1", "--years", "1"]) == 0
     folder = Path(capsys.readouterr().out.splitlines()[-1])
-    assert folder.parent == Path("runs") and {"monitor.csv", "monitor.png", "manifest.json"} <= set(os.listdir(folder))
-    assert (tmp_path / "monitor.csv").read_text() == "the user's own monitor"
-    assert sorted(os.listdir(tmp_path)) == ["monitor.csv", "runs"]
+    written = {"monitor_programme.csv", "monitor_programme.png", "manifest.json"}
+    assert folder.parent == Path("runs") and written <= set(os.listdir(folder))
+    assert (tmp_path / "monitor_programme.csv").read_text() == "the user's own monitor"
+    assert sorted(os.listdir(tmp_path)) == ["monitor_programme.csv", "runs"]
 
 
 def test_goal_seek_out_is_a_new_file_and_force_replaces_only_its_own(tmp_path, capsys):

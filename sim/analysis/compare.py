@@ -43,7 +43,7 @@ class Arm:
     annual: pd.DataFrame  # sim.outputs.annual_table
     caseload: np.ndarray  # end-of-month households on the caseload [replication, month]
     exits_work: np.ndarray  # exits to work per month [replication, month]
-    movements: np.ndarray  # movements towards work per month, by indicator [replication, month, 4]
+    movements: np.ndarray  # movements towards work per month, by state and indicator [replication, month, state, 4]
     seed: int
 
     @property
@@ -124,7 +124,7 @@ def arm_from_results(key: str, scenario: Scenario, results: list[Result], seed: 
         annual=annual_table(compiled, results),
         caseload=np.stack([r.stock[:, on].sum(axis=1) for r in results]),
         exits_work=np.stack([r.flows[:, :, FLOW_INDEX["exits_work"]].sum(axis=1) for r in results]),
-        movements=np.stack([r.flows[:, :, indicators].sum(axis=1) for r in results]),
+        movements=np.stack([r.flows[:, :, indicators] for r in results]),
         seed=seed,
     )
 

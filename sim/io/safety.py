@@ -50,7 +50,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "sweep": ("run.json", "manifest.json", "sweep.parquet", "sensitivity.csv", "charts/*.png",
               "points/point-*.json", "points/point-*.json.bad*"),
     "compare": ("comparison.csv", "comparison.xlsx", "report.html", "manifest.json", "charts/*.png"),
-    "monitor": ("monitor.csv", "monitor.png", "manifest.json"),
+    "monitor": ("monitor_*.csv", "monitor_*.png", "manifest.json"),
     "experiment": ("effects.csv", "power.csv", "trials.csv", "checks.csv", "effects.png", "power.png",
                    "manifest.json"),
     "calibration": ("fit.csv", "parameters.csv", "covariance.csv", "fit.png", "manifest.json"),

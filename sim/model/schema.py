@@ -289,6 +289,39 @@ class Lever(Strict):
 
 
 
+class MovementsMonitor(Strict):
+    """A programme's monitor of movements towards work from the states it covers (e.g. Werkbeweging)."""
+
+    kind: Literal["movements"]
+    label: str
+    states: list[Name] = Field(min_length=1)  # a movement counts when it starts from one of these states
+    indicators: list[Literal[MOVEMENTS]] = Field(default_factory=lambda: list(MOVEMENTS))  # type: ignore[valid-type]
+    start: dt.date  # the first day of the first monitored quarter
+    quarters: Annotated[int, Number, Field(ge=1, le=200)]  # quarters to the target
+    base_per_year: PositiveValue  # movements a year of regular service
+    extra_target: NonNegativeValue  # extra movements above base by the end of ``quarters``
+    published: DatedValues | None = None  # realised cumulative extra movements above base, at quarter ends
+
+    @field_validator("start")
+    @classmethod
+    def _quarter(cls, value: dt.date) -> dt.date:
+        if value.day != 1 or (value.month - 1) % 3:
+            raise ValueError("must be the first day of a quarter")
+        return value
+
+
+class OutflowMonitor(Strict):
+    """An outflow percentage (a flow per year / the average caseload) and a goal on it: the goal year's
+    percentage above those of the years it is compared with (e.g. Zwolle's 2022 against 2020-2021)."""
+
+    kind: Literal["outflow_rate"]
+    label: str
+    flow: Literal["exits_work", "exits_other", "exits"] = "exits_work"
+    goal_year: Annotated[int, Number, Field(ge=1900, le=2300)]
+    above: list[Annotated[int, Number, Field(ge=1900, le=2300)]] = Field(min_length=1)
+    source: Source
+
+
 class CostKey(Strict):
     """A municipality's weight in the split of shared costs, by date (weights are normalised each year)."""
 
@@ -352,6 +385,9 @@ class Scenario(Strict):
     covariates: dict[Name, Covariate] = Field(default_factory=dict, max_length=20)
     initial_population: InitialPopulation | None = None
     municipalities: dict[Name, Municipality] = Field(default_factory=dict, max_length=50)
+    monitors: dict[Name, Annotated[MovementsMonitor | OutflowMonitor, Field(discriminator="kind")]] = Field(
+        default_factory=dict, max_length=20
+    )
     budget: Budget | None = None
     # Presentation, not model input: left out of dumps so the content hash (resume, CRN manifests) ignores them.
     language: Literal["nl", "en"] | None = Field(default=None, exclude=True)  # report/workbook/chart language
@@ -485,6 +521,10 @@ def _reference_problems(s: Scenario):
             else:
                 yield from _line_problems(f"{at}.paid_by", lever.paid_by, s)
     yield from _municipality_problems(s)
+    for mname, monitor in s.monitors.items():
+        for state in getattr(monitor, "states", []):
+            if state not in names:
+                yield f"monitors.{mname}.states: unknown state {state!r}"
     if s.initial_population is not None:
         for i, group in enumerate(s.initial_population.groups):
             where = f"initial_population.groups.{i}"

@@ -15,8 +15,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.analysis.compare import Arm, comparison_table
-from sim.analysis.monitor import START as MONITOR_START
-from sim.analysis.monitor import monitor_table
+from sim.analysis.monitor import first_movements, monitor_table
 from sim.io.tables import atomic_folder, write_json
 from sim.model import content_hash
 from sim.report import charts as ch
@@ -112,9 +111,13 @@ def build_outputs(
 
 
 def _monitors(arms: list[Arm], start: dt.date | None) -> dict[str, pd.DataFrame]:
-    """The Werkbeweging monitor, for comparisons about it: ``--monitor-from`` given, or a lever of
-    some scenario starting at the programme's start (Q3 2019). A corona or budget comparison gets none."""
-    start_at = start or MONITOR_START
+    """A programme's movements monitor, for comparisons about the programme: ``--monitor-from`` given, or
+    a lever of some scenario starting at the start of the monitor the base scenario declares. A corona
+    or budget comparison gets none."""
+    found = first_movements(arms[0].scenario)
+    if found is None:
+        return {}
+    start_at = start or found[1].start
     relevant = start is not None or any(lever.start == start_at for a in arms for lever in a.scenario.levers.values())
     if not relevant:
         return {}
