@@ -128,7 +128,7 @@ def check_identities(scenario, table: np.ndarray) -> None:
         assert t["reserve_balance"][y] == reserve
         if budget.i_deel.reserve_floor is not None:
             assert reserve >= round(budget.i_deel.reserve_floor.value * 100)
-        fund += t["fund_topup"][y] - t["revolving_fund_spent"][y]
+        fund += t["fund_topup"][y] + t["revolving_fund_refill"][y] - t["revolving_fund_spent"][y]
         assert t["revolving_fund_balance"][y] == fund >= 0
         if budget.participatiebudget is not None:
             assert (t["participatiebudget_grant"][y] == t["wsw_share"][y] + t["participatiebudget_allocated"][y]

@@ -1,8 +1,11 @@
-"""Revolverend Fonds: topped up from I-deel surpluses, pays short incentives in arrangement 1.
+"""Revolverend Fonds: pays short incentives in arrangement 1; refilled from I-deel surpluses and/or savings.
 
 The fund pays ``unit_cost`` per financed start while it has the money and the
 last settled I-deel year was not in deficit; otherwise the start falls back on
-a Participatiebudget pot, or is refused (docs/budgets.md).
+a Participatiebudget pot, or is refused (docs/budgets.md). At each year end it
+receives ``topup_share`` of an I-deel surplus and ``savings_share`` of the
+savings measured that year (Werken aan Werk §2.2.2: plans must show extra
+outflow and savings on benefits, financing preferably from realised savings).
 
 Savings are measured, not assumed. A client whose incentive the fund paid and
 who then leaves the incentive state through an ``exit_work`` transition at
@@ -47,11 +50,14 @@ class FundAccount(Purse):
         return max(0.0, min((t - t0) * (h_inc / h_cf - 1.0), horizon - t))
 
     def close_year(self) -> dict[str, int]:
+        refill = math.floor(self.savings * self.plan.savings_share)
+        self.balance += refill
         row = {
             "revolving_fund_spent": self.spent,
             "revolving_fund_balance": self.balance,
             "revolving_fund_financed": self.starts,
             "revolving_fund_savings": self.savings,
+            "revolving_fund_refill": refill,
         }
         self.spent = self.starts = self.savings = self.topup = 0
         return row

@@ -102,11 +102,13 @@ class Participatiebudget(Strict):
 
 
 class RevolvingFund(Strict):
-    """Revolverend Fonds: filled from I-deel surpluses, pays short incentives in arrangement 1."""
+    """Revolverend Fonds: pays short incentives in arrangement 1, refilled from I-deel surpluses or from the
+    benefit savings its incentives are measured to bring (or both)."""
 
     opening_balance: AmountValue
-    topup_share: ShareValue  # share of a yearly I-deel surplus moved from the reserve to the fund
+    topup_share: ShareValue | None = None  # share of a yearly I-deel surplus moved from the reserve to the fund
     topup_cap: AmountValue | None = None  # EUR per year
+    savings_share: ShareValue | None = None  # share of the year's measured savings returned to the fund
     pays: list[str] = Field(min_length=1, max_length=MAX_POTS)
     unit_cost: AmountValue  # EUR per financed incentive
     fallback_pot: str | None = None  # Participatiebudget pot used when the fund cannot pay

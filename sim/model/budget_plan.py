@@ -25,6 +25,7 @@ BASE_COLUMNS = (
     "participatiebudget_grant", "wsw_share", "participatiebudget_other", "participatiebudget_allocated",
     "participatiebudget_spent", "participatiebudget_unspent",
     "revolving_fund_spent", "revolving_fund_balance", "revolving_fund_financed", "revolving_fund_savings",
+    "revolving_fund_refill",
     "programme_budget", "programme_spent", "programme_carry_over", "programme_lapsed",
     "staff_cost", "instrument_cost", "municipality_cost", "programme_overspent",
 )  # fmt: skip
@@ -67,6 +68,7 @@ class FundPlan(NamedTuple):
     opening: int  # cents
     topup_share: float
     topup_cap: int | None  # cents per year
+    savings_share: float  # share of the year's measured savings returned to the fund
     unit_cost: int  # cents per financed start
     targets: frozenset[int]  # states a financed start leads into
     watched: frozenset[tuple[int, int]]  # transitions out of those states
@@ -223,7 +225,8 @@ def compile_budget(scenario: Scenario, c) -> BudgetPlan:
         }  # fmt: skip
         fund = FundPlan(
             opening=cents(f.opening_balance.value),
-            topup_share=f.topup_share.value,
+            topup_share=f.topup_share.value if f.topup_share else 0.0,
+            savings_share=f.savings_share.value if f.savings_share else 0.0,
             topup_cap=cents(f.topup_cap.value) if f.topup_cap is not None else None,
             unit_cost=cost,
             targets=frozenset(targets),
