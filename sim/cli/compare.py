@@ -32,6 +32,7 @@ def register(sub) -> None:
                         "the alternatives' levers or dated values differ from the base, else the last 3)")  # fmt: skip
     add_lang(p)
     add_quiet(p)
+    options.add_uncertainty(p)
     p.set_defaults(handler=handle)
 
 
@@ -41,7 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     from sim.report.comparison import write_comparison
     from sim.util.progress import Progress
 
-    scenarios = load_arms([args.base, *args.alternatives], years=args.years)
+    scenarios = [(k, options.without_uncertainty(s, args)) for k, s in load_arms([args.base, *args.alternatives], years=args.years)]
     for _, scenario in scenarios:
         options.check_workload(args.replications, scenario.years)
     claim = new_folder("compare", f"compare-{scenarios[0][0]}") if args.out is None else claim_folder(

@@ -27,6 +27,7 @@ def register(sub) -> None:
     p.add_argument("--years", type=options.positive_int, help="horizon in years (overrides the scenario)")
     add_workers(p)
     add_quiet(p)
+    options.add_uncertainty(p)
     p.add_argument("--monitor", help="the monitor to run (default: every monitor the scenario declares)")
     p.add_argument("--start", type=options.quarter_start, help="first monitored quarter (default: the monitor's start)")
     p.add_argument("--out", type=Path, help="output folder for monitor.csv and monitor.png (default: a new folder under runs/)")
@@ -42,6 +43,7 @@ def handle(args: argparse.Namespace) -> int:
     from sim.util.progress import Progress
 
     (key, scenario), = load_arms([args.scenario], years=args.years)
+    scenario = options.without_uncertainty(scenario, args)
     options.check_workload(args.replications, scenario.years)
     monitors = {n: m for n, m in scenario.monitors.items() if args.monitor in (None, n)}
     if not monitors:

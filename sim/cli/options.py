@@ -143,3 +143,17 @@ def check_workload(count: int, years: int, option: str = "--replications") -> No
             f"{option} {count} x {months} months = {count * months:,} replication-months, more than the limit "
             f"of {MAX_REPLICATION_MONTHS:,}; use fewer replications or years"
         )
+
+
+def add_uncertainty(p: argparse.ArgumentParser) -> None:
+    """``--no-parameter-uncertainty``: fixed parameters even where the scenario names an ensemble of draws."""
+    p.add_argument("--no-parameter-uncertainty", action="store_true",
+                   help="run every replication with the scenario's own parameter values, ignoring its [uncertainty] "
+                        "draws (bands then cover simulation noise only; for debugging)")  # fmt: skip
+
+
+def without_uncertainty(scenario, args: argparse.Namespace):
+    """The scenario without its parameter draws when ``--no-parameter-uncertainty`` was given."""
+    if getattr(args, "no_parameter_uncertainty", False) and scenario.uncertainty is not None:
+        return scenario.model_copy(update={"uncertainty": None})
+    return scenario

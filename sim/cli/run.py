@@ -41,6 +41,7 @@ def register(sub) -> None:
         "--resume", action="store_true", help="continue an interrupted run in --out, reusing checked replications"
     )
     add_quiet(p)
+    options.add_uncertainty(p)
     add_lang(p)
     p.set_defaults(handler=handle)
 
@@ -52,7 +53,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out (the folder of the run to continue)")
     overrides = {"years": args.years} if args.years else None
-    scenario = load_scenario(args.scenario, overrides=overrides, caseload=args.caseload)
+    scenario = options.without_uncertainty(load_scenario(args.scenario, overrides=overrides, caseload=args.caseload), args)
     options.check_workload(args.replications, scenario.years)
     settings = RunSettings(
         replications=args.replications,

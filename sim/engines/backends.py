@@ -28,24 +28,15 @@ from contextlib import contextmanager
 from sim.engines.result import Result
 from sim.engines.simpy_engine import simulate
 from sim.model import Scenario, content_hash
-from sim.model.compiled import Compiled, compile_scenario
+from sim.model.ensemble import compiled_for
 from sim.util.progress import Progress
 
 ENGINES = ("local", "dask")
 WINDOW_PER_WORKER = 4  # replications in flight per worker: enough to hide latency, small for memory
 
-_cache: dict[str, Compiled] = {}  # worker side: scenario hash -> compiled model
-
-
-def _compiled(key: str, scenario: Scenario) -> Compiled:
-    if key not in _cache:
-        _cache.clear()  # a worker only ever needs the scenario it is currently running
-        _cache[key] = compile_scenario(scenario)
-    return _cache[key]
-
-
 def _run_task(key: str, scenario: Scenario, seed: int, replication: int) -> Result:
-    return simulate(_compiled(key, scenario), seed, replication)
+    """One replication; with a parameter ensemble, with the replication's parameter draw (sim.model.ensemble)."""
+    return simulate(compiled_for(scenario, seed, replication, key), seed, replication)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -96,9 +87,9 @@ class Backend:
 
     def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
         """Yield one :class:`Result` per replication index, in completion order."""
-        compiled = compile_scenario(scenario)
+        key = content_hash(scenario)
         for r in replications:
-            yield simulate(compiled, seed, r)
+            yield _run_task(key, scenario, seed, r)
 
 
 class LocalBackend(Backend):

@@ -36,6 +36,7 @@ from sim.io.tables import annual_table, group_table, month_labels, monthly_table
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, atomic_write_json, result_from_npz, result_to_npz
 from sim.model import Scenario, content_hash
 from sim.model.compiled import Compiled, compile_scenario
+from sim.model.uncertainty import band_note
 from sim.util.progress import Progress
 
 FORMAT = 1  # version of the run-folder layout, part of the resume identity
@@ -137,6 +138,7 @@ def _simulate_into(
         "engine": settings.engine,
         "workers": settings.workers,
         "years": scenario.years,
+        "bands_cover": band_note(scenario),
         "package": "caseload-sim",
         "version": __version__,
         "python": platform.python_version(),
@@ -185,7 +187,7 @@ def _write_tables(
             clients += int(result.clients)
     annual = pd.concat(annual_parts, ignore_index=True)
     annual.to_csv(tmp / "annual.csv", index=False)
-    summary_table(annual).to_csv(tmp / "summary.csv", index=False)
+    summary_table(annual, band_note(scenario)).to_csv(tmp / "summary.csv", index=False)
     if compiled.attributes.names:  # outputs by focus group
         pd.concat(group_parts, ignore_index=True).to_csv(tmp / "groups.csv", index=False)
     # charts: every chart is drawn here from `annual` or `monthly_stock`

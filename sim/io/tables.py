@@ -199,8 +199,12 @@ def annual_columns(compiled: Compiled) -> list[str]:
     return columns
 
 
-def summary_table(annual: pd.DataFrame) -> pd.DataFrame:
-    """``metric, year, mean, sd, p5, p50, p95`` across replications (and ``municipality`` in a region)."""
+def summary_table(annual: pd.DataFrame, covers: str | None = None) -> pd.DataFrame:
+    """``metric, year, mean, sd, p5, p50, p95`` across replications (and ``municipality`` in a region).
+
+    ``covers`` says what the 5-95% band covers (sim.model.uncertainty.band_note): it becomes the last
+    column, ``band_covers``, so the table cannot be read without it.
+    """
     keys = ["year", "municipality"] if "municipality" in annual else ["year"]
     metrics = [c for c in annual.columns if c not in ("replication", *keys)]
     long = annual.melt(id_vars=["replication", *keys], value_vars=metrics, var_name="metric").dropna(subset=["value"])
@@ -215,7 +219,10 @@ def summary_table(annual: pd.DataFrame) -> pd.DataFrame:
             out = pd.concat([out, *parts], ignore_index=True)
         else:
             out = pd.concat([out, deficit_probability(annual)], ignore_index=True)
-    return out[["metric", *keys, "mean", "sd", "p5", "p50", "p95", "n"]].round(6)
+    out = out[["metric", *keys, "mean", "sd", "p5", "p50", "p95", "n"]].round(6)
+    if covers is not None:
+        out["band_covers"] = covers
+    return out
 
 
 @contextmanager

@@ -22,6 +22,8 @@ from pydantic import ValidationError
 from sim.model.caseload import CaseloadError
 from sim.model.caseload import attach as attach_caseload
 from sim.model.schema import Scenario
+from sim.model.uncertainty import UncertaintyError
+from sim.model.uncertainty import attach as attach_draws
 from sim.util.inputs import InputError, read_input_text
 
 MAX_BYTES = 1_000_000  # a real scenario is a few kB; refuse anything that could be a bomb
@@ -114,7 +116,8 @@ def load_scenario(
         data = data | {"initial_population": {"file": str(Path(caseload).resolve()), "source": "caseload extract (--caseload)"}}
     try:
         data = attach_caseload(data, Path(path).resolve().parent)
-    except CaseloadError as exc:
+        data = attach_draws(data, Path(path).resolve().parent)
+    except (CaseloadError, UncertaintyError) as exc:
         raise ScenarioError([str(exc)]) from None
     return validate(data, origin=str(path))
 

@@ -348,6 +348,15 @@ class Municipality(Strict):
     cost_key: CostKey | None = None
 
 
+class Uncertainty(Strict):
+    """An ensemble of parameter sets (calibration draws), one per replication (sim/model/uncertainty.py)."""
+
+    draws: str  # CSV, relative to the scenario file: one column per parameter path, one row per draw
+    source: Source
+    digest: str = ""  # sha256 of the file read
+    values: list[dict[str, float]] = Field(default_factory=list, exclude=True, max_length=100_000)
+
+
 class InitialGroup(Strict):
     """Households of the initial population with one state, spell-duration range and attribute levels."""
 
@@ -384,6 +393,7 @@ class Scenario(Strict):
     levers: dict[Name, Lever] = Field(default_factory=dict, max_length=MAX_LEVERS)
     covariates: dict[Name, Covariate] = Field(default_factory=dict, max_length=20)
     initial_population: InitialPopulation | None = None
+    uncertainty: Uncertainty | None = None
     municipalities: dict[Name, Municipality] = Field(default_factory=dict, max_length=50)
     monitors: dict[Name, Annotated[MovementsMonitor | OutflowMonitor, Field(discriminator="kind")]] = Field(
         default_factory=dict, max_length=20
