@@ -78,3 +78,18 @@ def test_a_bad_draws_file_names_row_and_column(folder, text, words):
     (folder / "draws.csv").write_text(text)
     with pytest.raises(ScenarioError, match=words.replace(".", r"\.").replace("(", r"\(")):
         load_scenario(folder / "base.toml")
+
+
+def test_report_and_workbook_say_what_the_intervals_cover(folder, tmp_path):
+    out = tmp_path / "cmp"
+    args = ["compare", str(folder / "base.toml"), str(folder / "alt.toml"), "-r", "2", "--years", "1", "-q", "-w", "1",
+            "--lang", "en"]  # fmt: skip
+    assert main([*args, "--out", str(out)]) == 0
+    assert "uncertainty of the fitted parameters" in (out / "report.html").read_text()
+    from openpyxl import load_workbook
+
+    cells = [str(c.value) for row in load_workbook(out / "comparison.xlsx")["Metadata"].iter_rows() for c in row]
+    assert any("3 parameter sets" in c for c in cells)
+    fixed = tmp_path / "fixed"
+    assert main([*args, "--out", str(fixed), "--no-parameter-uncertainty"]) == 0
+    assert "randomness of the simulation only" in (fixed / "report.html").read_text()

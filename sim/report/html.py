@@ -34,6 +34,14 @@ def environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)  # fmt: skip
 
 
+def uncertainty_note(scenario, t) -> str:
+    """What the intervals and bands cover: simulation noise only, or parameter uncertainty too."""
+    u = scenario.uncertainty
+    if u is None or not u.values:
+        return t("report.footnote_uncertainty_fixed")
+    return t("report.footnote_uncertainty_draws", draws=len(u.values))
+
+
 def render_report(arms: list[Arm], rows: list[Row], summary: list[str], charts: list[Chart], sections: list[Section],
                   t, created: str) -> str:  # fmt: skip
     """The report as one HTML string."""
@@ -42,7 +50,7 @@ def render_report(arms: list[Arm], rows: list[Row], summary: list[str], charts: 
     key_rows: dict[int, list[dict]] = {}
     for row in rows:
         key_rows.setdefault(row.year, []).append(_row(row, t))
-    footnotes = [t("report.footnote_intervals", n=n)]
+    footnotes = [t("report.footnote_intervals", n=n), uncertainty_note(base.scenario, t)]
     if any(r.unit == "eur" for r in rows):
         footnotes.append(t("report.footnote_money"))
     if any(r.measure == "cost_per_extra_exit" for r in rows):

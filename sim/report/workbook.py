@@ -25,6 +25,7 @@ from sim.analysis.compare import Arm
 from sim.io.tables import deficit_probability
 from sim.model.budget_plan import BASE_COLUMNS, is_count
 from sim.report.figures import Row, with_derived
+from sim.report.html import uncertainty_note
 from sim.report.params import Section
 
 EURO = '"€" #,##0;[Red]"€" -#,##0'
@@ -206,6 +207,7 @@ def _metadata(wb, used, arms: list[Arm], t, meta: dict) -> None:
         [t("workbook.meta_date"), meta.get("created") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")],
         [t("workbook.meta_language"), t.lang],
         [t("workbook.meta_band_sheets"), t("workbook.meta_band_text")],
+        [t("workbook.meta_band_sheets"), uncertainty_note(arms[0].scenario, t)],
     ]
     for i, arm in enumerate(arms, start=1):
         role = t("report.base") if i == 1 else t("report.alternative")
