@@ -23,6 +23,7 @@ from sim.engines.backends import run_replications
 from sim.io.tables import annual_columns
 from sim.model import paths
 from sim.model.compiled import compile_scenario
+from sim.model.ensemble import without_paths
 from sim.model.loader import deep_merge, load_raw, resolve_path, validate
 from sim.util.progress import Progress
 
@@ -143,6 +144,7 @@ def goal_seek(
     def values(x: float) -> np.ndarray:
         if x not in cache:
             sc = validate(set_lever(raw, lever, float(x)), origin=f"{scenario} with {lever}={x}")
+            sc = without_paths(sc, [paths.canonical(lever)])  # parameter draws vary the rest, never the lever
             if progress is not None and progress.done + replications > progress.total:
                 progress.grow(replications)  # Brent needed more evaluations than estimated
             runs = run_replications(sc, seed, replications, workers, progress=progress or False)
@@ -197,7 +199,7 @@ def check_at(
     raw = load_raw(resolve_path(scenario))
     if years:
         raw = deep_merge(raw, {"years": years})
-    sc = validate(set_lever(raw, result.lever, result.value))
+    sc = without_paths(validate(set_lever(raw, result.lever, result.value)), [paths.canonical(result.lever)])
     runs = run_replications(sc, seed, result.replications, workers, progress=progress or False)
     arm = arm_from_results("check", sc, runs, seed)
     v = metric_values(arm, result.metric, result.year)

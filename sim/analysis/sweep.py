@@ -250,6 +250,8 @@ def run_sweep(
                     continue
                 values = applied(row)
                 scenario = validate(point_data(raw, problem["names"], values), origin=str(path))
+                # a sweep varies parameters itself: parameter draws would blur exactly what it measures
+                scenario = scenario.model_copy(update={"uncertainty": None})
                 record = _run_point(scenario, params, settings, backend)
                 save_point(folder.path(i), {"point": i, "inputs": dict(zip(problem["names"], values))} | record, stamp)
                 bar.update()

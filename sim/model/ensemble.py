@@ -43,3 +43,13 @@ def compiled_for(scenario, seed: int, replication: int, key: str | None = None) 
             _compiled.clear()
         found = _compiled[cache_key] = compile_scenario(scenario if index is None else with_draw(scenario, index))
     return found
+
+
+def without_paths(scenario, names: list[str]):
+    """``scenario`` whose parameter draws no longer set ``names`` (canonical paths): what a caller sets itself
+    (goal-seek's lever) must not be overwritten by a draw."""
+    u = scenario.uncertainty
+    if u is None or not u.values:
+        return scenario
+    values = [{k: v for k, v in row.items() if k not in names} for row in u.values]
+    return scenario.model_copy(update={"uncertainty": u.model_copy(update={"values": values})})

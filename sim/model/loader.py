@@ -86,7 +86,30 @@ def load_raw(path: str | Path, files: list[Path] | None = None) -> dict[str, Any
         files: If given, receives every file read (the file itself, then what it extends).
     """
     path = Path(path).resolve()
-    return _load_chain(path, root=path.parent, seen=[], files=files if files is not None else [])
+    data = _load_chain(path, root=path.parent, seen=[], files=files if files is not None else [])
+    return attach_files(data, path.parent)
+
+
+# Tables that name a data file: the path is relative to the scenario file that declares it, and a
+# variant that declares one replaces its parent's table instead of merging into it.
+DATA_FILES = {"initial_population": "file", "uncertainty": "draws"}
+
+
+def attach_files(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """``data`` with the caseload extract and the parameter draws it names read in (sim.model.caseload,
+    sim.model.uncertainty). Files already read are left alone."""
+    try:
+        return attach_draws(attach_caseload(data, base), base)
+    except (CaseloadError, UncertaintyError) as exc:
+        raise ScenarioError([str(exc)]) from None
+
+
+def _absolute_files(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    for table, key in DATA_FILES.items():
+        spec = data.get(table)
+        if isinstance(spec, dict) and isinstance(spec.get(key), str) and not Path(spec[key]).is_absolute():
+            data = data | {table: spec | {key: str((folder / spec[key]).resolve())}}
+    return data
 
 
 def scenario_files(name: str | Path | None) -> list[Path]:
@@ -114,12 +137,7 @@ def load_scenario(
         data = deep_merge(data, overrides)
     if caseload is not None:
         data = data | {"initial_population": {"file": str(Path(caseload).resolve()), "source": "caseload extract (--caseload)"}}
-    try:
-        data = attach_caseload(data, Path(path).resolve().parent)
-        data = attach_draws(data, Path(path).resolve().parent)
-    except (CaseloadError, UncertaintyError) as exc:
-        raise ScenarioError([str(exc)]) from None
-    return validate(data, origin=str(path))
+    return validate(attach_files(data, Path(path).resolve().parent), origin=str(path))
 
 
 def validate(data: dict[str, Any], origin: str = "<data>") -> Scenario:
@@ -152,8 +170,15 @@ def _closest_member(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def content_hash(scenario: Scenario) -> str:
-    """A stable hash of the resolved scenario, for the manifest and resume checks."""
-    blob = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """A stable hash of the resolved scenario, for the manifest and resume checks.
+
+    A data file counts by its content (``digest``), not by where it lies on this machine.
+    """
+    data = scenario.model_dump(mode="json", by_alias=True)
+    for table, key in DATA_FILES.items():
+        if isinstance(data.get(table), dict):
+            data[table].pop(key, None)
+    blob = json.dumps(data, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -175,7 +200,7 @@ def _load_chain(path: Path, root: Path, seen: list[Path], files: list[Path]) -> 
         raise ScenarioError([f"extends: cycle {cycle}"])
     if len(seen) >= MAX_EXTENDS:
         raise ScenarioError([f"extends: chain longer than {MAX_EXTENDS} files"])
-    data = _read_toml(path)
+    data = _absolute_files(_read_toml(path), path.parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -196,7 +221,8 @@ def _load_chain(path: Path, root: Path, seen: list[Path], files: list[Path]) -> 
             stem = Path(parent).stem
             hint = f" (to extend the bundled scenario write extends = \"{stem}\")" if stem in bundled_names() else ""
             raise ScenarioError([f"{path.name}: extends: {parent!r} not found{hint}"])
-    return deep_merge(_load_chain(target, root, [*seen, path], files), data)
+    merged = deep_merge(_load_chain(target, root, [*seen, path], files), data)
+    return merged | {table: data[table] for table in DATA_FILES if table in data}  # replaced, not merged
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
