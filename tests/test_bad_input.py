@@ -195,6 +195,10 @@ def test_extends_a_bundled_scenario_by_name_from_any_folder(tmp_path):
     baseline = load_scenario("utrecht_baseline")
     assert (scenario.name, scenario.years) == ("my variant", 3)
     assert scenario.states == baseline.states and scenario.budget == baseline.budget
+    out = tmp_path / "run"  # and it runs (data files the baseline names are found beside the baseline)
+    assert main(["validate", str(variant)]) == 0
+    assert main(["run", str(variant), "-r", "1", "--years", "1", "-q", "-w", "1", "--out", str(out)]) == 0
+    assert (out / "annual.csv").is_file()
     # a path-like extends stays relative to the file: there is no utrecht_baseline.toml next to it
     variant.write_text('extends = "utrecht_baseline.toml"\nname = "my variant"\n')
     with pytest.raises(ScenarioError, match='not found.*extends = "utrecht_baseline"'):

@@ -102,3 +102,27 @@ def test_the_run_folder_keeps_counts_not_households(tmp_path):
     saved = json.loads((out / "scenario.json").read_text())
     assert "groups" not in saved["initial_population"] and len(saved["initial_population"]["digest"]) == 64
     assert "spell_start" not in (out / "scenario.json").read_text()
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("a,b\n1,2\n", "header needs 'state' and 'spell_start'"),
+    ("state,count,months_from\na,two,0\n", "row 2, column count: 'two' is not a whole number"),
+    ("state,count,months_from\na,0,0\n", "row 2, column count: '0' must be at least 1"),
+    ("state,count,months_from,months_to\na,5,12,6\n", "row 2, column months_to: 6 is below months_from 12"),
+    ("state,count,months_from\na,5,-1\n", "row 2, column months_from: '-1' must be a number >= 0"),
+    ("state,count,months_from\n", "no households"),
+])  # fmt: skip
+def test_a_malformed_counts_table_names_row_and_column(tmp_path, text, words):
+    bad = tmp_path / "counts.csv"
+    bad.write_text(text)
+    with pytest.raises(ScenarioError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        load_scenario(DATA / "three_states.toml", caseload=bad)
+
+
+def test_a_missing_or_binary_extract_is_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="no such caseload file"):
+        load_scenario(DATA / "three_states.toml", caseload=tmp_path / "missing.csv")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"state,spell_start\n\xff\xfe\n")
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load_scenario(DATA / "three_states.toml", caseload=binary)

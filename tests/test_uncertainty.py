@@ -93,3 +93,17 @@ def test_report_and_workbook_say_what_the_intervals_cover(folder, tmp_path):
     fixed = tmp_path / "fixed"
     assert main([*args, "--out", str(fixed), "--no-parameter-uncertainty"]) == 0
     assert "randomness of the simulation only" in (fixed / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("hazard.a.work\n0.1,0.2\n", "row 2 has 2 values for 1 columns"),
+    ("hazard.a.work\ninf\n", "is not finite"),
+    ("", "empty"),
+])  # fmt: skip
+def test_a_draws_file_must_be_a_table_of_numbers(folder, text, words):
+    (folder / "draws.csv").write_text(text)
+    with pytest.raises(ScenarioError, match=words):
+        load_scenario(folder / "base.toml")
+    (folder / "draws.csv").unlink()
+    with pytest.raises(ScenarioError, match="no such draws file"):
+        load_scenario(folder / "base.toml")
