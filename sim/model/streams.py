@@ -118,13 +118,20 @@ class Streams:
         block, row = divmod(number, BLOCK)
         cached = self._blocks.get(population)
         if cached is None or cached[0] != block:  # clients are numbered in creation order
-            rows = self.block(population, block)
-            self._arrays[population] = rows
-            rows = rows.copy()
-            c0 = self.layout.clock0
-            rows[:, c0:] = -np.log1p(-rows[:, c0:])  # uniforms -> unit exponentials
-            cached = self._blocks[population] = (block, array("d", rows.tobytes()))
+            uniforms = self.block(population, block)
+            self._arrays[population] = uniforms
+            cached = self._blocks[population] = (block, array("d", self.clocked(uniforms).tobytes()))
         return cached[1], row * self.layout.width
+
+    def clocked(self, uniforms: np.ndarray) -> np.ndarray:
+        """A copy of a block with its clock columns turned into unit exponentials ``-log1p(-u)``.
+
+        Every engine goes through this one function: NumPy's ``log1p`` may differ from the C
+        library's in the last bit, and from itself between array layouts."""
+        rows = uniforms.copy()
+        c0 = self.layout.clock0
+        rows[:, c0:] = -np.log1p(-rows[:, c0:])
+        return rows
 
     def overflow(self, population: int, number: int) -> CounterRandom:
         """The generator a client continues on once its row is used up (see the module docstring)."""

@@ -1,0 +1,172 @@
+"""The compiled engine: the SimPy engine's model, run by a numba kernel.
+
+``simulate(compiled, seed, replication)`` returns the same :class:`Result` as
+:func:`sim.engines.simpy_engine.simulate`: the random numbers are the SimPy
+engine's (the per-household rows of :class:`~sim.model.streams.Streams`, the
+arrival stream popped batch by batch as the SimPy engine pops it, the
+counter-based overflow generator) and the kernel (:mod:`fast_kernel`) repeats
+the SimPy engine's arithmetic and event order, so the tables agree replication
+by replication (``tests/test_engines.py``).
+
+Money: the Python ledger (:mod:`sim.budget.ledger`) books everything. The
+kernel records each hook call, and this driver replays them into the ledger
+in order; the kernel stops after every budget year so the ledger's year-end
+settlement reaches it before the next event. The kernel mirrors only what
+decides a start (purse balances, the deficit flag) and every decision it took is
+checked against the ledger's own answer during the replay.
+
+The kernel runs the mechanisms named in :data:`SUPPORTED`; a model using
+anything else (``Compiled.features``) goes to the SimPy engine
+(:mod:`sim.engines.select`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from sim.budget.ledger import Ledger
+from sim.engines import fast_kernel as fk
+from sim.engines.fast_model import MAX_RULES, kernel_model, kernel_state, ledger_purses, to_kernel
+from sim.engines.result import Result
+from sim.engines.simpy_engine import ARRIVAL_BATCH
+from sim.model.compiled import ASSIGN, Compiled
+from sim.model.streams import BLOCK, N_SOJOURNS, Stream, Streams, overflow_base, profiles
+
+# The mechanisms of Compiled.features the kernel runs. A new mechanism adds a name to
+# Compiled.features; add it here once the kernel runs it, and `auto` picks this engine again.
+SUPPORTED = frozenset({
+    "teams", "places", "duration_bands", "calendar_segments", "attributes", "search_period",
+    "budget", "budget.lks", "budget.participatiebudget", "budget.revolving_fund", "budget.programmes",
+})  # fmt: skip
+OPS_BATCH = 4096  # ledger hook calls recorded before the driver replays them
+
+
+class LedgerMismatch(RuntimeError):
+    """The kernel decided a start differently from the ledger (a bug: please report it)."""
+
+
+def unsupported(compiled: Compiled) -> list[str]:
+    """Why the compiled engine cannot run ``compiled`` (empty when it can)."""
+    reasons = sorted(compiled.features - SUPPORTED)
+    states = compiled.states
+    if compiled.intake.rate > 0 and any(compiled.places[b[2]] is not None for b in compiled.intake.bins):
+        # the SimPy engine cannot complete such a start either (issue filed with this engine)
+        reasons.append("intake assigning into a state with places")
+    for st in states:
+        into = {tr.to for tr in st.transitions if tr.to >= 0 and tr.to != ASSIGN and compiled.places[tr.to] is not None}
+        if len(into - {states.index(st)}) > 1:
+            reasons.append(f"state {st.name} leads into two states with places")
+    pools = [t.priority for t in compiled.teams] + [st.priority for st in states]
+    if any(len(rules) > MAX_RULES for rules in pools):
+        reasons.append(f"more than {MAX_RULES} priority rules on one waiting list")
+    return reasons
+
+
+def simulate(compiled: Compiled, seed: int, replication: int = 0) -> Result:
+    """Run one replication with the compiled engine (the caller checks :func:`unsupported` first)."""
+    started = time.perf_counter()
+    streams = Streams(seed, replication, compiled.layout)
+    ledger = Ledger(compiled.budget, seed, replication) if compiled.budget is not None else None
+    purses = ledger_purses(ledger) if ledger is not None else []
+    model = kernel_model(compiled, ledger)
+    n_initial = sum(st.initial for st in compiled.states)
+    arrivals = _arrival_times(compiled, streams)
+    draws, clocks, profile = _rows(compiled, streams, n_initial, len(arrivals))
+    ops = OPS_BATCH + (n_initial if ledger is not None else 0)
+    arrays = kernel_state(compiled, draws, clocks, profile, arrivals, overflow_base(seed, replication), len(purses), ops)
+    st = to_kernel(arrays)
+    _sync(arrays, ledger, purses)
+    fk.start(model, st)
+    while True:
+        status = fk.run(model, st)
+        if ledger is not None:
+            _replay(arrays, ledger)
+            _sync(arrays, ledger, purses)
+        if status == fk.DONE:
+            break
+    st = arrays
+    return Result(
+        replication=replication,
+        stock=st.stock_history,
+        flows=st.flows,
+        person_months=st.person_months,
+        events_processed=int(st.ints[fk.I_SCHEDULED]),
+        clients=int(st.ints[fk.I_CLIENTS]),
+        wall_seconds=time.perf_counter() - started,
+        budget=ledger.table if ledger is not None else None,
+    )
+
+
+def _arrival_times(compiled: Compiled, streams: Streams) -> np.ndarray:
+    """Arrival times from the inflow stream, drawn in batches and popped from each batch's end."""
+    starts = np.array([start for start, _ in compiled.inflow])
+    rates = np.array([rate for _, rate in compiled.inflow])
+    ends = np.append(starts[1:], compiled.horizon)
+    expected = float(np.sum(rates * np.maximum(ends - starts, 0.0)))
+    batches = max(1, math.ceil((expected + 8 * math.sqrt(expected) + 64) / ARRIVAL_BATCH))
+    gen = streams.inflow()
+    exps = [gen.standard_exponential(ARRIVAL_BATCH)[::-1] for _ in range(batches)]
+    while True:
+        times, complete = fk.arrival_times(np.concatenate(exps), starts, rates, float(compiled.horizon))
+        if complete:
+            return times
+        exps.append(gen.standard_exponential(ARRIVAL_BATCH)[::-1])
+
+
+def _rows(compiled: Compiled, streams: Streams, n_initial: int, n_arrivals: int):
+    """Every household's row (initial households, then arrivals), split by purpose for the kernel.
+
+    Returns ``(draws, clocks, profile)``: the intake, initial-duration and withdrawal uniforms
+    ``[purpose, household]``, the clocks ``[sojourn, household, transition]`` and the attribute
+    profiles. Each block goes through ``Streams.clocked`` exactly as the SimPy engine's does.
+    """
+    layout = compiled.layout
+    n = n_initial + n_arrivals
+    draws = np.empty((layout.clock0 - layout.intake0, n))
+    clocks = np.empty((N_SOJOURNS, n, layout.k_max))
+    profile = np.zeros(n, dtype=np.int64)
+    cdfs = compiled.attributes.cdfs
+    first = 0
+    for population, count in ((Stream.INITIAL, n_initial), (Stream.ARRIVALS, n_arrivals)):
+        for b in range(-(-count // BLOCK)):
+            block = streams.clocked(streams.block(population, b))[: count - b * BLOCK]
+            rows = slice(first, first + len(block))
+            draws[:, rows] = block[:, layout.intake0 : layout.clock0].T
+            clocks[:, rows] = block[:, layout.clock0 :].reshape(len(block), N_SOJOURNS, layout.k_max).transpose(1, 0, 2)
+            if cdfs:
+                profile[rows] = profiles(block, cdfs)
+            first += len(block)
+    return draws, clocks, profile
+
+
+def _sync(st, ledger: Ledger | None, purses: list) -> None:
+    """Give the kernel what decides a start: the purses' balances and the I-deel deficit flag."""
+    if ledger is None:
+        return
+    for i, purse in enumerate(purses):
+        st.balance[i] = purse.balance
+    st.ints[fk.I_DEFICIT] = int(ledger.i_deel.in_deficit)
+
+
+def _replay(st, ledger: Ledger) -> None:
+    """Call the ledger's hooks as the SimPy engine would have, in the kernel's order."""
+    n = int(st.ints[fk.I_OPS])
+    kinds, times, clients = st.op_kind[:n].tolist(), st.op_t[:n].tolist(), st.op_client[:n].tolist()
+    profiles_, ss, ks, tos, xs = (a[:n].tolist() for a in (st.op_profile, st.op_s, st.op_k, st.op_to, st.op_x))
+    for i in range(n):
+        kind, t, s, k = kinds[i], times[i], ss[i], ks[i]
+        if kind == fk.OP_TRANSITION:
+            ledger.on_transition(t, clients[i], profiles_[i], s, k, tos[i])
+        elif kind == fk.OP_MOVE:
+            ledger.on_move(t, clients[i], xs[i], None if s < 0 else s, tos[i])
+        elif kind == fk.OP_AFFORDABLE:
+            if ledger.affordable(s, k) != bool(tos[i]):
+                raise LedgerMismatch(f"at t={t}: the kernel and the ledger disagree whether {s}.{k} can be paid")
+        elif kind == fk.OP_REFUSED:
+            ledger.refused(t, s, k)
+        else:
+            ledger.close_month(s, t, st.person_months[s])
+    st.ints[fk.I_OPS] = 0
