@@ -60,9 +60,9 @@ def load_arms(names: list[str], years: int | None = None, overrides: dict | None
     return out
 
 
-def run_arm(key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1) -> Arm:
-    """Run ``replications`` CRN replications of one scenario."""
-    results = run_replications(scenario, seed, replications, workers, progress=False)
+def run_arm(key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1, kernel: str = "auto") -> Arm:
+    """Run ``replications`` CRN replications of one scenario (on ``kernel``, :mod:`sim.engines.select`)."""
+    results = run_replications(scenario, seed, replications, workers, progress=False, kernel=kernel)
     return arm_from_results(key, scenario, results, seed)
 
 
@@ -83,11 +83,12 @@ def arm_from_results(key: str, scenario: Scenario, results: list[Result], seed: 
 
 
 def run_arms(
-    scenarios: list[tuple[str, Scenario]], seed: int, replications: int, workers: int = 1, independent: bool = False
+    scenarios: list[tuple[str, Scenario]], seed: int, replications: int, workers: int = 1, independent: bool = False,
+    kernel: str = "auto",
 ) -> list[Arm]:
     """Run every scenario; with ``independent`` each gets its own seed (no CRN, for comparison)."""
     return [
-        run_arm(key, sc, seed + (1000 * i if independent else 0), replications, workers)
+        run_arm(key, sc, seed + (1000 * i if independent else 0), replications, workers, kernel)
         for i, (key, sc) in enumerate(scenarios)
     ]
 

@@ -103,6 +103,7 @@ def goal_seek(
     workers: int = 1,
     years: int | None = None,
     xtol: float | None = None,
+    kernel: str = "auto",
 ) -> GoalSeekResult:
     """Find the ``lever`` value at which the mean of ``metric`` (in ``year``, or summed) equals ``target``.
 
@@ -116,6 +117,7 @@ def goal_seek(
         replications, seed, workers: the CRN runs of every evaluation.
         years: horizon override.
         xtol: root-finder tolerance on the lever (default 0.1% of the range).
+        kernel: the engine (:mod:`sim.engines.select`).
 
     Raises:
         GoalSeekError: when the target is not between the metric at the two bounds.
@@ -132,7 +134,8 @@ def goal_seek(
     def values(x: float) -> np.ndarray:
         if x not in cache:
             sc = validate(set_lever(raw, lever, float(x)), origin=f"{scenario} with {lever}={x}")
-            arm = arm_from_results("goal", sc, run_replications(sc, seed, replications, workers, progress=False), seed)
+            results = run_replications(sc, seed, replications, workers, progress=False, kernel=kernel)
+            arm = arm_from_results("goal", sc, results, seed)
             cache[x] = metric_values(arm, metric, year)
         return cache[x]
 
@@ -176,13 +179,15 @@ def goal_seek(
     )
 
 
-def check_at(result: GoalSeekResult, scenario: str | Path, seed: int, workers: int = 1, years: int | None = None):
+def check_at(result: GoalSeekResult, scenario: str | Path, seed: int, workers: int = 1, years: int | None = None,
+             kernel: str = "auto"):  # fmt: skip
     """Re-run at the found lever value with another seed: (mean, 95% half-width) of the metric."""
     raw = load_raw(resolve_path(scenario))
     if years:
         raw = deep_merge(raw, {"years": years})
     sc = validate(set_lever(raw, result.lever, result.value))
-    arm = arm_from_results("check", sc, run_replications(sc, seed, result.replications, workers, progress=False), seed)
+    results = run_replications(sc, seed, result.replications, workers, progress=False, kernel=kernel)
+    arm = arm_from_results("check", sc, results, seed)
     v = metric_values(arm, result.metric, result.year)
     half = stats.t.ppf(0.5 + LEVEL / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
     return float(v.mean()), float(half)

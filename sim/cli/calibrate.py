@@ -6,10 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.analysis.calibration import FitSettings, fit, load_targets
-from sim.analysis.calibration.fit_report import write_report
 from sim.cli.options import positive_int
-from sim.model.loader import load_raw, resolve_path
 
 
 def register(sub) -> None:
@@ -37,6 +34,10 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.calibration import FitSettings, fit, load_targets
+    from sim.analysis.calibration.fit_report import write_report
+    from sim.model.loader import load_raw, resolve_path
+
     targets = load_targets(args.targets)
     base_path = resolve_path(args.scenario)
     raw = load_raw(base_path)

@@ -6,9 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from sim.analysis.compare import load_arms, run_arms
-from sim.cli.options import positive_int
-from sim.report.comparison import write_comparison
+from sim.cli.options import add_kernel_option, positive_int
 
 
 def register(sub) -> None:
@@ -30,15 +28,20 @@ def register(sub) -> None:
         "--monitor-from", type=dt.date.fromisoformat, help="first quarter of the programme monitor (default: the programme's start)"
     )
     p.add_argument("--independent", action="store_true", help="give each scenario its own seed (no CRN; for checking)")
+    add_kernel_option(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.compare import load_arms, run_arms
+    from sim.report.comparison import write_comparison
+
     scenarios = load_arms([args.base, *args.alternatives], years=args.years)
     out = args.out or Path("runs") / f"{dt.datetime.now():%Y%m%d-%H%M%S}-compare-{scenarios[0][0]}"
     if out.exists() and any(out.iterdir()) and not args.force:
         raise FileExistsError(f"{out} exists and is not empty (use --force to replace it)")
-    arms = run_arms(scenarios, args.seed, args.replications, args.workers, independent=args.independent)
+    arms = run_arms(scenarios, args.seed, args.replications, args.workers, independent=args.independent,
+                    kernel=args.kernel)  # fmt: skip
     write_comparison(arms, out, force=args.force, monitor_from=args.monitor_from)
     print(out)
     return 0

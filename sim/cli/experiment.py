@@ -6,10 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.analysis.experiment import checks, load_design, run_trials
-from sim.analysis.experiment.trial_outputs import write_outputs
 from sim.cli.options import positive_int
-from sim.model import load_scenario
 
 
 def register(sub) -> None:
@@ -29,6 +26,10 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.experiment import checks, load_design, run_trials
+    from sim.analysis.experiment.trial_outputs import write_outputs
+    from sim.model import load_scenario
+
     design = load_design(args.design)
     scenario = load_scenario(args.scenario or design.scenario)
     res = run_trials(scenario, design, args.replications, seed=args.seed, workers=args.workers)

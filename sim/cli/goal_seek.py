@@ -7,8 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from sim.analysis.goalseek import check_at, goal_seek
-from sim.cli.options import positive_int
+from sim.cli.options import add_kernel_option, positive_int
 
 
 def register(sub) -> None:
@@ -29,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--workers", "-w", type=positive_int, default=1)
     p.add_argument("--check", action="store_true", help="re-run at the value found with a fresh seed")
     p.add_argument("--out", type=Path, help="also write the result as JSON to this file")
+    add_kernel_option(p)
     p.set_defaults(handler=handle)
 
 
@@ -40,15 +40,18 @@ def _target(text: str) -> tuple[str, float]:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.goalseek import check_at, goal_seek
+
     metric, target = args.target
     result = goal_seek(
         args.scenario, args.lever, metric, target, year=args.year, bounds=tuple(args.range) if args.range else None,
-        replications=args.replications, seed=args.seed, workers=args.workers, years=args.years,
+        replications=args.replications, seed=args.seed, workers=args.workers, years=args.years, kernel=args.kernel,
     )  # fmt: skip
     print(result.summary())
     data = asdict(result)
     if args.check:
-        mean, half = check_at(result, args.scenario, seed=args.seed + 1, workers=args.workers, years=args.years)
+        mean, half = check_at(result, args.scenario, seed=args.seed + 1, workers=args.workers, years=args.years,
+                              kernel=args.kernel)  # fmt: skip
         print(f"check with seed {args.seed + 1}: {metric} = {mean:,.1f} +/- {half:,.1f}")
         data["check"] = {"seed": args.seed + 1, "mean": mean, "half_width": half}
     if args.out:

@@ -7,7 +7,6 @@ import importlib
 import sys
 
 from sim import __version__
-from sim.model import ScenarioError
 
 EXIT_INVALID = 2
 COMMANDS = ("run", "validate", "scenarios", "parameters", "calibrate", "experiment", "sweep", "compare", "goal_seek", "monitor")  # modules under sim.cli, in help order
@@ -15,6 +14,8 @@ COMMANDS = ("run", "validate", "scenarios", "parameters", "calibrate", "experime
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from sim.model import ScenarioError  # not at the top: --help must not load the schema (pydantic)
+
     try:
         return args.handler(args)
     except ScenarioError as exc:

@@ -6,9 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from sim.analysis.compare import load_arms, run_arm
-from sim.analysis.monitor import monitor_chart, monitor_table
-from sim.cli.options import positive_int
+from sim.cli.options import add_kernel_option, positive_int
 
 
 def register(sub) -> None:
@@ -20,12 +18,16 @@ def register(sub) -> None:
     p.add_argument("--workers", "-w", type=positive_int, default=1)
     p.add_argument("--start", type=dt.date.fromisoformat, help="first monitored quarter (default 2019-07-01)")
     p.add_argument("--out", type=Path, default=Path("."), help="folder for monitor.csv and monitor.png")
+    add_kernel_option(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.compare import load_arms, run_arm
+    from sim.analysis.monitor import monitor_chart, monitor_table
+
     (key, scenario), = load_arms([args.scenario], years=args.years)
-    arm = run_arm(key, scenario, args.seed, args.replications, args.workers)
+    arm = run_arm(key, scenario, args.seed, args.replications, args.workers, kernel=args.kernel)
     frame = monitor_table(arm, start=args.start)
     if frame.empty:
         raise ValueError(f"{key} does not simulate the monitored period (from {args.start or '2019-07-01'})")

@@ -6,17 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.options import positive_int
-from sim.engines.backends import ENGINES
-from sim.io.runfolder import RunSettings, default_out, replication_folder, run_to_folder
-from sim.model import load_scenario
+from sim.cli.options import add_kernel_option, positive_int
 
 
 def add_backend_options(p: argparse.ArgumentParser) -> None:
-    """``--engine``, ``--workers`` and ``--scheduler``, shared by ``run`` and ``sweep``."""
+    """``--engine``, ``--workers``, ``--scheduler`` and ``--kernel``, shared by ``run`` and ``sweep``."""
+    from sim.engines.backends import ENGINES
+
     p.add_argument("--engine", choices=ENGINES, default="local", help="where replications run (default: local)")
     p.add_argument("--workers", "-w", type=positive_int, default=1, help="local processes or LocalCluster workers")
     p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786 (with --engine dask)")
+    add_kernel_option(p)
 
 
 def register(sub) -> None:
@@ -36,6 +36,9 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.io.runfolder import RunSettings, default_out, replication_folder, run_to_folder
+    from sim.model import load_scenario
+
     overrides = {"years": args.years} if args.years else None
     scenario = load_scenario(args.scenario, overrides=overrides)
     if args.scheduler and args.engine != "dask":
@@ -52,6 +55,7 @@ def handle(args: argparse.Namespace) -> int:
         engine=args.engine,
         scheduler=args.scheduler,
         resume=args.resume,
+        kernel=args.kernel,
     )
     out = args.out or default_out(scenario)
     try:

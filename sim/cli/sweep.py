@@ -7,11 +7,10 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from sim.analysis.sweep import METHODS, SweepSettings, load_parameters, run_sweep
 from sim.cli.options import positive_int
 from sim.cli.run import add_backend_options
-from sim.engines.backends import make_backend
-from sim.model import load_scenario
+
+METHODS = ("morris", "sobol", "lhs")  # sim.analysis.sweep.METHODS (tests/test_cli_imports.py holds them equal)
 
 
 def positive_float(text: str) -> float:
@@ -42,6 +41,10 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.sweep import SweepSettings, load_parameters, run_sweep
+    from sim.engines.backends import make_backend
+    from sim.model import load_scenario
+
     params = load_parameters(args.params)
     load_scenario(args.scenario)  # refuse a broken scenario before starting any workers
     if args.resume and (args.force or args.out is None):
@@ -49,6 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     settings = SweepSettings(
         method=args.method, n=args.n, seed=args.seed, replications=args.replications, years=args.years,
         target_halfwidth=args.target_halfwidth, max_replications=args.max_replications, resume=args.resume,
+        kernel=args.kernel,
     )  # fmt: skip
     out = args.out or Path("runs") / f"{dt.datetime.now():%Y%m%d-%H%M%S}-sweep-{args.method}"
     try:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from sim.model import load_scenario, resolve_path
-
 
 def register(sub) -> None:
     p = sub.add_parser("validate", help="check a scenario file; exit 2 listing every problem")
@@ -14,6 +12,8 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.model import load_scenario, resolve_path
+
     scenario = load_scenario(args.file)
     print(f"ok: {resolve_path(args.file)} ({scenario.name}: {len(scenario.states)} states)")
     return 0

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from sim import __version__
 from sim.engines.backends import iter_replications
+from sim.engines.select import choose
 from sim.io.plots import budget_charts, caseload_fan_chart
 from sim.io.tables import annual_table, month_labels, monthly_table, summary_table, write_json
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, WorkFolder, result_from_npz, result_to_npz
@@ -48,6 +49,7 @@ class RunSettings:
     engine: str = "local"
     scheduler: str | None = None
     resume: bool = False
+    kernel: str = "auto"  # sim.engines.select.KERNELS
 
 
 def default_out(scenario: Scenario) -> Path:
@@ -72,6 +74,7 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
     started = time.perf_counter()
     out = Path(out)
     compiled = compile_scenario(scenario)
+    kernel = choose(compiled, settings.kernel)  # before anything is written: a kernel that cannot run fails here
     folder = replication_folder(scenario, settings.seed, out)
     folder.open(resume=settings.resume, force=force)
     wanted = range(settings.replications)
@@ -84,7 +87,7 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
     )  # fmt: skip
     with bar:
         for result in iter_replications(
-            scenario, settings.seed, todo, settings.workers, settings.engine, settings.scheduler
+            scenario, settings.seed, todo, settings.workers, settings.engine, settings.scheduler, kernel=kernel.kernel
         ):
             result_to_npz(result, folder.path(result.replication))
             bar.update()
@@ -96,6 +99,9 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path, force: b
         "replications_computed": len(todo),
         "replications_reused": len(reused),
         "engine": settings.engine,
+        "kernel": kernel.kernel,  # the engine that ran the replications computed now
+        "kernel_requested": settings.kernel,
+        "kernel_reason": kernel.reason,
         "workers": settings.workers,
         "years": scenario.years,
         "package": "caseload-sim",

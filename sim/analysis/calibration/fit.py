@@ -24,7 +24,7 @@ from scipy.optimize import least_squares
 from sim.analysis.calibration.params import get_value, round_value, set_values
 from sim.analysis.calibration.targets import Target, horizon_months, measure, reinflow_analytic, reinflow_from_events
 from sim.analytic import expected
-from sim.engines.simpy_engine import simulate
+from sim.engines.select import simulate
 from sim.model.compiled import compile_scenario
 from sim.model.loader import validate
 
