@@ -222,7 +222,11 @@ def runs(name: str):
             _runs[name] = (c, None, missing)
         else:
             reference = [simpy_engine.simulate(c, SEED, r) for r in range(REPLICATIONS)]
-            compiled = [fast.simulate(c, SEED, r) for r in range(REPLICATIONS)]
+            fast.CHECK_DECISIONS = True  # every start the kernel paid for or refused, checked against the ledger
+            try:
+                compiled = [fast.simulate(c, SEED, r) for r in range(REPLICATIONS)]
+            finally:
+                fast.CHECK_DECISIONS = False
             _runs[name] = (c, reference, compiled)
     c, reference, compiled = _runs[name]
     if reference is None:

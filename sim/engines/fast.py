@@ -42,6 +42,9 @@ SUPPORTED = frozenset({
     "budget", "budget.lks", "budget.participatiebudget", "budget.revolving_fund", "budget.programmes",
 })  # fmt: skip
 OPS_BATCH = 4096  # ledger hook calls recorded before the driver replays them
+# Check every affordability decision of the kernel against the ledger's own answer (tests turn this on;
+# otherwise the replay checks every refusal and the balance after every payment, which is cheaper).
+CHECK_DECISIONS = False
 
 
 class LedgerMismatch(RuntimeError):
@@ -83,7 +86,7 @@ def simulate(compiled: Compiled, seed: int, replication: int = 0) -> Result:
     while True:
         status = fk.run(model, st)
         if ledger is not None:
-            _replay(arrays, ledger)
+            _replay(arrays, ledger, purses)
             _sync(arrays, ledger, purses)
         if status == fk.DONE:
             break
@@ -151,22 +154,31 @@ def _sync(st, ledger: Ledger | None, purses: list) -> None:
     st.ints[fk.I_DEFICIT] = int(ledger.i_deel.in_deficit)
 
 
-def _replay(st, ledger: Ledger) -> None:
-    """Call the ledger's hooks as the SimPy engine would have, in the kernel's order."""
+def _replay(st, ledger: Ledger, purses: list) -> None:
+    """Call the ledger's hooks as the SimPy engine would have, in the kernel's order, checking that the
+    ledger pays and refuses as the kernel did."""
     n = int(st.ints[fk.I_OPS])
     kinds, times, clients = st.op_kind[:n].tolist(), st.op_t[:n].tolist(), st.op_client[:n].tolist()
     profiles_, ss, ks, tos, xs = (a[:n].tolist() for a in (st.op_profile, st.op_s, st.op_k, st.op_to, st.op_x))
+    on_transition, on_move = ledger.on_transition, ledger.on_move
     for i in range(n):
-        kind, t, s, k = kinds[i], times[i], ss[i], ks[i]
+        kind = kinds[i]
         if kind == fk.OP_TRANSITION:
-            ledger.on_transition(t, clients[i], profiles_[i], s, k, tos[i])
+            on_transition(times[i], clients[i], profiles_[i], ss[i], ks[i], tos[i])
         elif kind == fk.OP_MOVE:
-            ledger.on_move(t, clients[i], xs[i], None if s < 0 else s, tos[i])
+            on_move(times[i], clients[i], xs[i], None if ss[i] < 0 else ss[i], tos[i])
+        elif kind == fk.OP_PAID:
+            if purses[ss[i]].balance != xs[i]:
+                raise LedgerMismatch(f"at t={times[i]}: {purses[ss[i]].name} holds {purses[ss[i]].balance} cents "
+                                     f"in the ledger, {xs[i]:.0f} in the kernel")  # fmt: skip
         elif kind == fk.OP_AFFORDABLE:
-            if ledger.affordable(s, k) != bool(tos[i]):
-                raise LedgerMismatch(f"at t={t}: the kernel and the ledger disagree whether {s}.{k} can be paid")
+            if CHECK_DECISIONS and ledger.affordable(ss[i], ks[i]) != bool(tos[i]):
+                raise LedgerMismatch(f"at t={times[i]}: the kernel and the ledger disagree whether {ss[i]}.{ks[i]} "
+                                     "can be paid")  # fmt: skip
         elif kind == fk.OP_REFUSED:
-            ledger.refused(t, s, k)
+            if ledger.affordable(ss[i], ks[i]):
+                raise LedgerMismatch(f"at t={times[i]}: the kernel refused {ss[i]}.{ks[i]}, the ledger would pay")
+            ledger.refused(times[i], ss[i], ks[i])
         else:
-            ledger.close_month(s, t, st.person_months[s])
+            ledger.close_month(ss[i], times[i], st.person_months[ss[i]])
     st.ints[fk.I_OPS] = 0

@@ -68,7 +68,7 @@ D_INTAKE, D_INITIAL, D_WITHDRAW = 0, N_INTAKE, N_INTAKE + 1
 I_SEQ, I_SCHEDULED, I_CLIENTS, I_ARRIVAL, I_MONTH, I_SEGMENT, I_OPS, I_DEFICIT, I_FINISHED = range(9)
 N_INTS = 9
 # ledger hook calls recorded for the driver (op_kind)
-OP_TRANSITION, OP_MOVE, OP_REFUSED, OP_CLOSE, OP_AFFORDABLE = 0, 1, 2, 3, 4
+OP_TRANSITION, OP_MOVE, OP_REFUSED, OP_CLOSE, OP_AFFORDABLE, OP_PAID = 0, 1, 2, 3, 4, 5
 OPS_MARGIN = 8  # the most hook calls one event can record, with room to spare
 # what run() returns
 DONE, YEAR_END, OPS_FULL = 0, 1, 2
@@ -295,7 +295,9 @@ def _complete(m, st, now, c, s, k, to):
         _op(st, OP_TRANSITION, now, _client_id(m, c), st.ci[c, C_PROFILE], s, k, to, 0.0)
         if m.costed[s, k]:
             i = _payer(m, st, s, k)
-            st.balance[m.chain_purse[i]] -= m.chain_cost[i]
+            purse = m.chain_purse[i]
+            st.balance[purse] -= m.chain_cost[i]
+            _op(st, OP_PAID, now, 0, 0, purse, 0, 0, float(st.balance[purse]))  # the driver checks the ledger agrees
     if to == s:
         return
     if st.ci[c, C_HELD]:  # leave s: give back what the household held there

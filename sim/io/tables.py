@@ -36,51 +36,58 @@ def month_labels(compiled: Compiled) -> list[str]:
 
 
 def monthly_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
-    """One row per replication, month and state."""
+    """One row per replication, month and state (built for all ``results`` at once)."""
     states = [s.name for s in compiled.states]
     n_months, n_states = results[0].stock.shape
-    labels = month_labels(compiled)
-    frames = []
-    for res in results:
-        frame = pd.DataFrame(
-            {
-                "replication": res.replication,
-                "month": np.repeat(np.arange(1, n_months + 1), n_states),
-                "period": np.repeat(labels, n_states),
-                "state": np.tile(states, n_months),
-                "on_caseload": np.tile([s.on_caseload for s in compiled.states], n_months),
-                "stock": res.stock.reshape(-1),
-                "person_months": np.round(res.person_months.reshape(-1), 6),
-            }
-        )
-        flows = res.flows.reshape(n_months * n_states, len(FLOWS))
-        for i, name in enumerate(FLOWS):
-            frame[name] = flows[:, i]
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    cells = n_months * n_states
+    stock = np.stack([res.stock for res in results]).reshape(-1)
+    person_months = np.stack([res.person_months for res in results]).reshape(-1)
+    flows = np.stack([res.flows for res in results]).reshape(-1, len(FLOWS))
+    columns = {
+        "replication": np.repeat(np.array([res.replication for res in results], dtype=np.int64), cells),
+        "month": np.tile(np.repeat(np.arange(1, n_months + 1), n_states), len(results)),
+        "period": np.tile(np.repeat(month_labels(compiled), n_states), len(results)),
+        "state": np.tile(states, n_months * len(results)),
+        "on_caseload": np.tile([s.on_caseload for s in compiled.states], n_months * len(results)),
+        "stock": stock,
+        "person_months": np.round(person_months, 6),
+    }
+    columns |= {name: flows[:, i] for i, name in enumerate(FLOWS)}
+    return pd.DataFrame(columns)
 
 
 def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
-    """One row per replication and calendar year."""
+    """One row per replication and calendar year (built for all ``results`` at once)."""
     on = np.array([s.on_caseload for s in compiled.states])
-    rows = []
-    for res in results:
-        for year, months in compiled.calendar.whole_years():
-            flows = res.flows[months].sum(axis=(0, 1))
-            last = months.stop - 1
-            row = {
-                "replication": res.replication,
-                "year": year,
-                "caseload_end": int(res.stock[last][on].sum()),
-                "caseload_mean": round(float(res.person_months[months][:, on].sum()) / 12, 6),
-            }
-            row |= {name: int(flows[FLOWS.index(name)]) for name in ANNUAL_FLOWS}
-            for s, st in enumerate(compiled.states):
-                row[f"stock_{st.name}"] = int(res.stock[last, s])
-            if res.budget is not None:  # money columns (docs/budgets.md)
-                row |= annual_budget_row(compiled, res.budget[compiled.calendar.years.index(year)])
-            rows.append(row)
-    return pd.DataFrame(rows)
+    stock = np.stack([res.stock for res in results])  # [replication, month, state]
+    flows = np.stack([res.flows for res in results])  # [replication, month, state, flow]
+    person_months = np.stack([res.person_months for res in results])
+    years = compiled.calendar.whole_years()
+    last = [months.stop - 1 for _, months in years]
+    n = len(results)
+
+    def rows(per_year) -> np.ndarray:  # [replication, year] -> rows in the order replication, year
+        return np.stack(per_year, axis=1).reshape(-1)
+
+    # each replication-year's person-months summed as one replication's own .sum() adds them, so the
+    # rounded mean cannot move by a last bit
+    on_pm = rows([np.ascontiguousarray(person_months[:, m][:, :, on]).reshape(n, -1).sum(axis=1) for _, m in years])
+    columns = {
+        "replication": np.repeat(np.array([res.replication for res in results], dtype=np.int64), len(years)),
+        "year": np.tile(np.array([y for y, _ in years], dtype=np.int64), n),
+        "caseload_end": rows([stock[:, t][:, on].sum(axis=1) for t in last]).astype(np.int64),
+        "caseload_mean": [round(v / 12, 6) for v in on_pm.tolist()],
+    }
+    totals = np.stack([flows[:, m].sum(axis=(1, 2)) for _, m in years], axis=1)  # [replication, year, flow]
+    columns |= {name: totals[:, :, FLOWS.index(name)].reshape(-1).astype(np.int64) for name in ANNUAL_FLOWS}
+    columns |= {f"stock_{st.name}": stock[:, last, s].reshape(-1).astype(np.int64) for s, st in enumerate(compiled.states)}
+    if results[0].budget is not None:  # money columns (docs/budgets.md)
+        index = [compiled.calendar.years.index(y) for y, _ in years]
+        values = np.stack([res.budget[index] for res in results]).reshape(n * len(years), -1)
+        for c, name in enumerate(compiled.budget.columns):
+            column = values[:, c].tolist()
+            columns[name] = np.array(column, dtype=np.int64) if is_count(name) else [round(v / 100, 2) for v in column]
+    return pd.DataFrame(columns)
 
 
 def annual_budget_row(compiled: Compiled, values: np.ndarray) -> dict[str, float | int]:
