@@ -29,7 +29,7 @@ import numpy as np
 
 from sim.budget.ledger import Ledger
 from sim.engines import fast_kernel as fk
-from sim.engines.fast_model import MAX_RULES, kernel_model, kernel_state, ledger_purses, to_kernel
+from sim.engines.fast_model import MAX_RULES, kernel_model, kernel_state, ledger_purses, scratch, to_kernel
 from sim.engines.result import Result
 from sim.engines.simpy_engine import ARRIVAL_BATCH
 from sim.model.compiled import ASSIGN, Compiled
@@ -128,8 +128,8 @@ def _rows(compiled: Compiled, streams: Streams, n_initial: int, n_arrivals: int)
     """
     layout = compiled.layout
     n = n_initial + n_arrivals
-    draws = np.empty((layout.clock0 - layout.intake0, n))
-    clocks = np.empty((N_SOJOURNS, n, layout.k_max))
+    draws = scratch("draws", (layout.clock0 - layout.intake0, n), np.float64)
+    clocks = scratch("clocks", (N_SOJOURNS, n, layout.k_max), np.float64)
     profile = np.zeros(n, dtype=np.int64)
     cdfs = compiled.attributes.cdfs
     first = 0

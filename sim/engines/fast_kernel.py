@@ -350,7 +350,7 @@ def _take_place(m, st, now, c):
 @njit(cache=True, error_model="numpy")
 def _fire(m, st, now, c, s, k):
     """``Model._fire``."""
-    st.ci[c, C_HAS_CLOCKS] = False  # an event happened: the next sojourn draws fresh clocks
+    st.ci[c, C_HAS_CLOCKS] = 0  # an event happened: the next sojourn draws fresh clocks
     to = m.to[s, k]
     if to == ASSIGN:
         to = _assign(m, st, c)
@@ -525,17 +525,17 @@ def _prefetch(st):
     """Start loading the records of the households whose events come next, while this one is processed.
 
     A household's record is cold when its next event comes (it was last touched months ago in
-    model time): without this, waiting for memory was most of the kernel's time."""
+    model time)."""
     for i in range(3):  # the queue's first entry (the next event) and the two after it
         if i < st.q_size[0]:
             c = st.q_entry[i, 1]
             if c < st.n_clients:
                 prefetch(st.ci[c], 0)
-                prefetch(st.ci[c], 8)
+                prefetch(st.ci[c], N_CI - 1)
                 prefetch(st.cf[c], 0)
-                sojourn = 0  # the first sojourns' clocks (reading the count would wait for memory)
-                prefetch(st.clocks[sojourn, c], 0)
-                prefetch(st.clocks[sojourn + 1, c], 0)
+                prefetch(st.cf[c], C_CLOCKS)
+                for sojourn in range(3):  # the first sojourns' clocks (reading the count would wait for memory)
+                    prefetch(st.clocks[sojourn, c], 0)
 
 
 @njit(cache=True, error_model="numpy")
