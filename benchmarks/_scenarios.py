@@ -10,7 +10,8 @@ from sim.model.loader import load_raw, resolve_path, validate
 # [budget] amounts that are totals for the municipality (scaled with its size); rates, prices and shares are not
 BUDGET_TOTALS = (
     ("i_deel", "grant"), ("i_deel", "reserve_opening"), ("participatiebudget", "grant"),
-    ("participatiebudget", "wsw", "opening_amount"), ("revolving_fund", "opening_balance"), ("revolving_fund", "topup_cap"),
+    ("participatiebudget", "wsw", "opening_amount"), ("revolving_fund", "opening_balance"),
+    ("revolving_fund", "topup_cap"),
 )  # fmt: skip
 
 
@@ -25,7 +26,8 @@ def capacity_free(name: str, years: int | None = None) -> Scenario:
         for tr in state.get("transitions", {}).values():
             tr.pop("requires_guidance", None)
             tr.pop("intensity_elasticity", None)
-    raw["levers"] = {k: v for k, v in raw.get("levers", {}).items() if not v["target"].startswith(("werkmatchers", "places"))}
+    levers = raw.get("levers", {}).items()
+    raw["levers"] = {k: v for k, v in levers if not v["target"].startswith(("werkmatchers", "places"))}
     if years:
         raw["years"] = years
     return validate(raw, origin=f"{name}, capacity-free")

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import reference_kernel  # noqa: E402
-from _scenarios import capacity_free  # noqa: E402
+import reference_kernel
+from _scenarios import capacity_free
 
-from sim import compile_scenario, load_scenario  # noqa: E402
-from sim.engines import fast  # noqa: E402
+from sim import compile_scenario, load_scenario
+from sim.engines import fast
 
 ROOT = Path(__file__).resolve().parents[1]
 

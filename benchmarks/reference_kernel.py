@@ -54,7 +54,8 @@ def arrays(c: Compiled) -> tuple:
     radix = np.array([len(lv) for lv in c.attributes.levels] or [1], dtype=np.int64)
     search = c.intake.search
     return (
-        tables, edges, np.array([len(st.duration_edges) for st in c.states]), np.array([len(st.transitions) for st in c.states]),
+        tables, edges, np.array([len(st.duration_edges) for st in c.states]),
+        np.array([len(st.transitions) for st in c.states]),
         to, flows, new_spell, np.array([st.on_caseload for st in c.states]), np.array(c.segments),
         np.array([st.initial for st in c.states]), np.array([st.initial_duration for st in c.states]),
         np.array([st.loonwaarde for st in c.states]), np.array([b[1] for b in c.intake.bins]),

@@ -254,9 +254,9 @@ def _beyond_3_se(c, reference, compiled) -> list[str]:
     """Every state's stock and every (state, flow) total, at HORIZONS, whose means differ by more than 3 SE."""
     problems = []
     for month in (m for m in HORIZONS if m <= c.n_months):
-        for what, get in (("stock", lambda r: r.stock[month - 1]), ("flows", lambda r: r.flows[:month].sum(axis=0))):
-            a = np.stack([get(r) for r in reference]).astype(float)
-            b = np.stack([get(r) for r in compiled]).astype(float)
+        for what in ("stock", "flows"):
+            a, b = (np.stack([r.stock[month - 1] if what == "stock" else r.flows[:month].sum(axis=0) for r in runs])
+                    .astype(float) for runs in (reference, compiled))  # fmt: skip
             se = np.sqrt(a.var(axis=0, ddof=1) / len(a) + b.var(axis=0, ddof=1) / len(b))
             gap = np.abs(a.mean(axis=0) - b.mean(axis=0))
             for idx in zip(*np.nonzero(gap > 3 * np.maximum(se, 1e-9))):

@@ -64,5 +64,10 @@ def handle(args: argparse.Namespace) -> int:
         saved = len(replication_folder(scenario, args.seed, out).done()) if out.exists() else 0
         print(f"interrupted: {saved} replications saved in {out}; continue with --resume --out {out}", file=sys.stderr)
         return 130
+    if not args.quiet:
+        import json
+
+        manifest = json.loads((out / "manifest.json").read_text())
+        print(f"engine: {manifest['kernel']} ({manifest['kernel_reason']})", file=sys.stderr)
     print(out)
     return 0

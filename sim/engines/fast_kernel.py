@@ -256,8 +256,8 @@ def _assign(m, st, c):
             break
     lower, upper = m.bin_lower[i], m.bin_upper[i]
     width = upper - lower
-    share = (u - lower) / (1e-300 if 1e-300 > width else width)
-    st.cf[c, C_LOONWAARDE] = m.bin_lo[i] + (m.bin_hi[i] - m.bin_lo[i]) * (share if share < 1.0 else 1.0)
+    share = (u - lower) / (1e-300 if 1e-300 > width else width)  # noqa: FURB136 (as Python's max picks)
+    st.cf[c, C_LOONWAARDE] = m.bin_lo[i] + (m.bin_hi[i] - m.bin_lo[i]) * (share if share < 1.0 else 1.0)  # noqa: FURB136
     return m.bin_state[i]
 
 

@@ -18,8 +18,8 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.engines import fast_kernel as fk
-from sim.engines import fast_struct
 from sim.engines import fast_queue as fq
+from sim.engines import fast_struct
 from sim.engines.fast_queue import ORDER_BITS
 from sim.model.compiled import GUIDED, NO_TEAM, UNGUIDED, Compiled
 from sim.model.records import FLOWS
@@ -207,7 +207,8 @@ def _build(c: Compiled) -> KernelModel:
     cal = c.calendar
     return KernelModel(
         n_states=n_states, n_months=c.n_months, horizon=float(c.horizon), n_teams=len(c.teams),
-        n_initial=len(initial), k_max=k_max, clock0=layout.clock0, intake0=layout.intake0, initial_column=layout.initial_duration,
+        n_initial=len(initial), k_max=k_max, clock0=layout.clock0, intake0=layout.intake0,
+        initial_column=layout.initial_duration,
         withdraw=layout.withdraw, immediate=c.intake.rate == 0.0, has_search=search is not None,
         search_attribute=search.attribute if search else 0, search_level=search.level if search else 0,
         search_months=float(search.months) if search else 0.0,

@@ -69,7 +69,8 @@ def _sift_down(time, entry, i, n):
         if child >= n:
             break
         right = child + 1
-        if right < n and (time[right] < time[child] or (time[right] == time[child] and entry[right, 0] < entry[child, 0])):
+        if right < n and (time[right] < time[child] or
+                          (time[right] == time[child] and entry[right, 0] < entry[child, 0])):
             child = right
         if t < time[child] or (t == time[child] and seq < entry[child, 0]):
             break
@@ -128,7 +129,9 @@ def _compact_buckets(q):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def schedule(q, ident, at, seq, horizon):
-    """Give ``ident`` the entry ``(at, seq)``; an entry it had dies (``q`` has the fields ``q_*``, ``chunk_*``, ``ci``)."""
+    """Give ``ident`` the entry ``(at, seq)``; an entry it had dies.
+
+    ``q`` is the kernel's state: it has the fields ``q_*``, ``chunk_*`` and ``ci``."""
     q.ci[ident, LIVE] = seq
     if not at < horizon:
         return

@@ -5,6 +5,9 @@ find bit-identical event times. A hazard table is a flat array: the table of
 one (state, service mode, profile) starts at ``off`` and holds
 ``[segment][band][transition]``. ``excl`` switches one transition off (it is
 waiting for a place and cannot fire again), like ``sampling.without``.
+
+The comparisons are written out (``a if a < b else b``) rather than numba's
+``min``/``max`` so that ties and signed zeros resolve as the Python code's do.
 """
 
 from __future__ import annotations
@@ -48,8 +51,8 @@ def ring(tab, off, n_bands, n_tr, excl, clocks, t, spell, cal, edges, e0, n_dur,
         row = off + (j * n_bands + b) * n_tr
         t_cal = cal[j + 1] if j + 1 < n_cal else horizon
         t_dur = spell + edges[e0 + b] if b < n_dur else math.inf
-        t_end = t_dur if t_dur < t_cal else t_cal
-        if t_end > horizon:
+        t_end = t_dur if t_dur < t_cal else t_cal  # noqa: FURB136
+        if t_end > horizon:  # noqa: PLR1730
             t_end = horizon
         best, fired = t_end, -1
         for k in range(n_tr):
@@ -84,14 +87,14 @@ def wind_down(tab, off, n_bands, n_tr, excl, clocks, t, until, spell, cal, edges
         row = off + (j * n_bands + b) * n_tr
         t_cal = cal[j + 1] if j + 1 < n_cal else math.inf
         t_dur = spell + edges[e0 + b] if b < n_dur else math.inf
-        t_end = t_cal if t_cal <= t_dur else t_dur  # min(t_cal, t_dur, until), as Python picks it
-        if until < t_end:
+        t_end = t_cal if t_cal <= t_dur else t_dur  # noqa: FURB136 (min(t_cal, t_dur, until))
+        if until < t_end:  # noqa: PLR1730
             t_end = until
         for k in range(n_tr):
             h = 0.0 if k == excl else tab[row + k]
             if h > 0.0:
                 v = clocks[k] - h * (t_end - t)
-                clocks[k] = v if v > 0.0 else 0.0
+                clocks[k] = v if v > 0.0 else 0.0  # noqa: FURB136 (Python's max(0.0, v))
         t = t_end
         if t_cal == t_end:
             j += 1

@@ -21,10 +21,10 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils, imputils
 from numba.core.datamodel import models
+from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
 from numba.experimental.structref import _Utils
 from numba.extending import infer_getattr, intrinsic, lower_getattr_generic, register_model
-from numba.core.typing.templates import AttributeTemplate
 
 
 class _Fields(types.StructRef):

@@ -80,7 +80,8 @@ def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
     }
     totals = np.stack([flows[:, m].sum(axis=(1, 2)) for _, m in years], axis=1)  # [replication, year, flow]
     columns |= {name: totals[:, :, FLOWS.index(name)].reshape(-1).astype(np.int64) for name in ANNUAL_FLOWS}
-    columns |= {f"stock_{st.name}": stock[:, last, s].reshape(-1).astype(np.int64) for s, st in enumerate(compiled.states)}
+    for s, st in enumerate(compiled.states):
+        columns[f"stock_{st.name}"] = stock[:, last, s].reshape(-1).astype(np.int64)
     if results[0].budget is not None:  # money columns (docs/budgets.md)
         index = [compiled.calendar.years.index(y) for y, _ in years]
         values = np.stack([res.budget[index] for res in results]).reshape(n * len(years), -1)

@@ -195,7 +195,7 @@ class CounterRandom:
     """Uniforms ``(mix64(key + i * GAMMA) >> 11) * 2**-53`` for draws ``i = 1, 2, ...``; exponentials
     ``-log1p(-u)``. The two methods a client uses have :class:`random.Random`'s names."""
 
-    __slots__ = ("key", "count")
+    __slots__ = ("count", "key")
 
     def __init__(self, key: int):
         self.key = key
