@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.budget.ledger import Ledger
 from sim.engines import fast_kernel as fk
+from sim.engines import fast_layout as fl
 from sim.engines.fast_model import MAX_RULES, kernel_model, kernel_state, ledger_purses, scratch, to_kernel
 from sim.engines.result import Result
 from sim.engines.simpy_engine import ARRIVAL_BATCH
@@ -97,8 +98,8 @@ def simulate(compiled: Compiled, seed: int, replication: int = 0) -> Result:
         stock=st.stock_history,
         flows=st.flows,
         person_months=st.person_months,
-        events_processed=int(st.ints[fk.I_SCHEDULED]),
-        clients=int(st.ints[fk.I_CLIENTS]),
+        events_processed=int(st.ints[fl.I_SCHEDULED]),
+        clients=int(st.ints[fl.I_CLIENTS]),
         wall_seconds=time.perf_counter() - started,
         budget=ledger.table if ledger is not None else None,
     )
@@ -152,34 +153,34 @@ def _sync(st, ledger: Ledger | None, purses: list) -> None:
         return
     for i, purse in enumerate(purses):
         st.balance[i] = purse.balance
-    st.ints[fk.I_DEFICIT] = int(ledger.i_deel.in_deficit)
+    st.ints[fl.I_DEFICIT] = int(ledger.i_deel.in_deficit)
 
 
 def _replay(st, ledger: Ledger, purses: list) -> None:
     """Call the ledger's hooks as the SimPy engine would have, in the kernel's order, checking that the
     ledger pays and refuses as the kernel did."""
-    n = int(st.ints[fk.I_OPS])
+    n = int(st.ints[fl.I_OPS])
     kinds, times, clients = st.op_kind[:n].tolist(), st.op_t[:n].tolist(), st.op_client[:n].tolist()
     profiles_, ss, ks, tos, xs = (a[:n].tolist() for a in (st.op_profile, st.op_s, st.op_k, st.op_to, st.op_x))
     on_transition, on_move = ledger.on_transition, ledger.on_move
     for i in range(n):
         kind = kinds[i]
-        if kind == fk.OP_TRANSITION:
+        if kind == fl.OP_TRANSITION:
             on_transition(times[i], clients[i], profiles_[i], ss[i], ks[i], tos[i])
-        elif kind == fk.OP_MOVE:
+        elif kind == fl.OP_MOVE:
             on_move(times[i], clients[i], xs[i], None if ss[i] < 0 else ss[i], tos[i])
-        elif kind == fk.OP_PAID:
+        elif kind == fl.OP_PAID:
             if purses[ss[i]].balance != xs[i]:
                 raise LedgerMismatch(f"at t={times[i]}: {purses[ss[i]].name} holds {purses[ss[i]].balance} cents "
                                      f"in the ledger, {xs[i]:.0f} in the kernel")  # fmt: skip
-        elif kind == fk.OP_AFFORDABLE:
+        elif kind == fl.OP_AFFORDABLE:
             if CHECK_DECISIONS and ledger.affordable(ss[i], ks[i]) != bool(tos[i]):
                 raise LedgerMismatch(f"at t={times[i]}: the kernel and the ledger disagree whether {ss[i]}.{ks[i]} "
                                      "can be paid")  # fmt: skip
-        elif kind == fk.OP_REFUSED:
+        elif kind == fl.OP_REFUSED:
             if ledger.affordable(ss[i], ks[i]):
                 raise LedgerMismatch(f"at t={times[i]}: the kernel refused {ss[i]}.{ks[i]}, the ledger would pay")
             ledger.refused(times[i], ss[i], ks[i])
         else:
             ledger.close_month(ss[i], times[i], st.person_months[ss[i]])
-    st.ints[fk.I_OPS] = 0
+    st.ints[fl.I_OPS] = 0

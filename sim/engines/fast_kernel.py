@@ -5,7 +5,8 @@ Every function here mirrors a method of :class:`sim.engines.simpy_engine.Model`
 two engines give the same results for the same seed. ``m`` is the model's
 arrays (:class:`sim.engines.fast_model.KernelModel`), ``st`` one replication's
 state (:class:`sim.engines.fast_model.KernelState`); a household is an index
-into the ``c_*`` arrays (initial households first, then arrivals in order).
+into the record arrays (:mod:`sim.engines.fast_layout`). Waiting lists and
+money are in :mod:`sim.engines.fast_pools`.
 
 What SimPy does implicitly is explicit here:
 
@@ -23,7 +24,8 @@ What SimPy does implicitly is explicit here:
   flag, next year's pots) reaches the kernel before the next event.
 
 Adding a mechanism: give it its arrays in ``fast_model.py``, its branch in the
-function of the SimPy method it changes, and its name in ``fast.SUPPORTED``.
+function of the SimPy method it changes (here, or in ``fast_pools.py``), and
+its name in ``fast.SUPPORTED``.
 """
 
 from __future__ import annotations
@@ -34,209 +36,78 @@ import numpy as np
 from numba import njit
 
 from sim.engines import fast_queue as fq
-from sim.engines.fast_random import client_key, exponential, uniform
+from sim.engines.fast_layout import (
+    C_CLOCKS,
+    C_HAS_CLOCKS,
+    C_HELD,
+    C_INTAKES,
+    C_KIND,
+    C_LOOK_EXCL,
+    C_LOOK_MODE,
+    C_LOOK_STATE,
+    C_LOOK_TIME,
+    C_LOONWAARDE,
+    C_OVERFLOW,
+    C_PENDING,
+    C_PLACE,
+    C_PLACE_GRANTED,
+    C_PLACE_K,
+    C_PROFILE,
+    C_SLOT_GRANTED,
+    C_SLOT_TEAM,
+    C_SOJOURNS,
+    C_SPELL,
+    C_STATE,
+    C_WAKE_VALUE,
+    C_WOKEN,
+    D_INITIAL,
+    D_INTAKE,
+    D_WITHDRAW,
+    DONE,
+    E_ARRIVAL,
+    E_CAPACITY,
+    E_MONTH,
+    E_PLAIN,
+    E_SEARCH,
+    E_TIMER,
+    E_WAKE,
+    F_ENTRIES,
+    F_GSTART,
+    F_INFLOW,
+    F_PWAIT,
+    F_REFUSED,
+    F_WITHDRAWN,
+    I_ARRIVAL,
+    I_CLIENTS,
+    I_FINISHED,
+    I_MONTH,
+    I_OPS,
+    I_SCHEDULED,
+    I_SEGMENT,
+    N_CI,
+    NONE,
+    OP_MOVE,
+    OP_PAID,
+    OP_REFUSED,
+    OP_TRANSITION,
+    OPS_FULL,
+    OPS_MARGIN,
+    WOKEN_BY_TIMER,
+    YEAR_END,
+    add_stock,
+    client_id,
+    close_month,
+    count,
+    op,
+    overflow_key,
+    schedule,
+)  # fmt: skip
+from sim.engines.fast_pools import affordable, grant, must_wait, payer, rank, release, request, request_slot
+from sim.engines.fast_random import exponential, uniform
 from sim.engines.fast_sampling import ring, ring_constant, wind_down
 from sim.engines.fast_struct import prefetch, raw
-from sim.model.compiled import ASSIGN, GUIDED, INTAKE, NO_TEAM, OUT, RULE_LEVEL, RULE_NEW_SPELL, UNGUIDED
-from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX
-from sim.model.streams import N_INTAKE, N_SOJOURNS, Stream
-
-F_ENTRIES = FLOW_INDEX["entries"]
-F_INFLOW = FLOW_INDEX["inflow"]
-F_WITHDRAWN = FLOW_INDEX["withdrawn"]
-F_GWAIT = FLOW_INDEX["guidance_waits"]
-F_GSTART = FLOW_INDEX["guidance_starts"]
-F_PWAIT = FLOW_INDEX["place_waits"]
-F_REFUSED = FLOW_INDEX["refused"]
-POP_INITIAL, POP_ARRIVALS = int(Stream.INITIAL), int(Stream.ARRIVALS)
-
-NONE = -9  # a household's state once it has left the model (or before it arrives)
-# what a household's queue entry resumes (c_kind)
-E_PLAIN, E_TIMER, E_WAKE, E_SEARCH, E_ARRIVAL, E_MONTH, E_CAPACITY = 0, 1, 2, 3, 4, 5, 6
-WOKEN_BY_TIMER, WOKEN_BY_GRANT = 0, 1
-# a household's record: st.ci[c, C_*] (integers and flags) and st.cf[c, C_*] (floats, then its clocks),
-# one row per household so that an event touches a few cache lines, not one per field.
-# C_LIVE must stay column 0: the event queue reads it (fast_queue.LIVE).
-(C_LIVE, C_KIND, C_STATE, C_PENDING, C_PROFILE, C_SOJOURNS, C_HAS_CLOCKS, C_PLACE, C_PLACE_K, C_PLACE_GRANTED,
- C_SLOT_TEAM, C_SLOT_GRANTED, C_WOKEN, C_WAKE_VALUE, C_HELD, C_INTAKES, C_OVERFLOW, C_LOOK_STATE, C_LOOK_MODE,
- C_LOOK_EXCL, C_SLOT_POS, C_PLACE_POS) = range(22)
-N_CI = 22
-C_LOONWAARDE, C_SPELL, C_LOOK_TIME, C_CLOCKS = 0, 1, 2, 3  # st.cf; the clocks take the rest of the row
-# a household's row of Streams uniforms, by purpose: st.draws[D_*, c] and st.clocks[sojourn, c, transition]
-D_INTAKE, D_INITIAL, D_WITHDRAW = 0, N_INTAKE, N_INTAKE + 1
-# st.ints: counters and positions that outlive one call of the kernel
-I_SEQ, I_SCHEDULED, I_CLIENTS, I_ARRIVAL, I_MONTH, I_SEGMENT, I_OPS, I_DEFICIT, I_FINISHED = range(9)
-N_INTS = 9
-# ledger hook calls recorded for the driver (op_kind)
-OP_TRANSITION, OP_MOVE, OP_REFUSED, OP_CLOSE, OP_AFFORDABLE, OP_PAID = 0, 1, 2, 3, 4, 5
-OPS_MARGIN = 8  # the most hook calls one event can record, with room to spare
-# what run() returns
-DONE, YEAR_END, OPS_FULL = 0, 1, 2
-
-
-# -- bookkeeping ----------------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def _schedule(st, ident, at, kind):
-    seq = st.ints[I_SEQ]
-    st.ints[I_SEQ] = seq + 1
-    st.ci[ident, C_KIND] = kind
-    fq.schedule(st, ident, at, seq, st.horizon)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _count(m, st, now, s, flow):
-    """``Model._count``."""
-    month = int(now)
-    if month < m.n_months:
-        st.flows[month, s, flow] += 1
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _add_stock(st, now, s, delta):
-    """``Model._add_stock``."""
-    st.area[s] += st.stock[s] * (now - st.since[s])
-    st.since[s] = now
-    st.stock[s] += delta
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _op(st, kind, t, client, profile, s, k, to, x):
-    i = st.ints[I_OPS]
-    st.ints[I_OPS] = i + 1
-    st.op_kind[i], st.op_t[i], st.op_client[i], st.op_profile[i] = kind, t, client, profile
-    st.op_s[i], st.op_k[i], st.op_to[i], st.op_x[i] = s, k, to, x
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _client_id(m, c):
-    return c if c < m.n_initial else CLIENT_ID_ARRIVAL + (c - m.n_initial)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _overflow_key(m, st, c):
-    if c < m.n_initial:
-        return client_key(st.key[0], POP_INITIAL, c)
-    return client_key(st.key[0], POP_ARRIVALS, c - m.n_initial)
-
-
-@njit(cache=True, error_model="numpy")
-def close_month(m, st, month, at):
-    """``Model._close_month`` (the ledger's part is recorded for the driver)."""
-    for s in range(m.n_states):
-        st.area[s] += st.stock[s] * (at - st.since[s])
-        st.since[s] = at
-        st.person_months[month, s] = st.area[s]
-        st.area[s] = 0.0
-        st.stock_history[month, s] = st.stock[s]
-    if m.has_budget:
-        _op(st, OP_CLOSE, at, 0, 0, month, 0, 0, 0.0)
-
-
-# -- money: the ledger's affordability, mirrored ---------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def _affordable(m, st, now, s, k):
-    """``Ledger.affordable``, recorded so that the driver can check the ledger's answer was the same."""
-    ok = _payer(m, st, s, k) >= 0
-    _op(st, OP_AFFORDABLE, now, 0, 0, s, k, 1 if ok else 0, 0.0)
-    return ok
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _payer(m, st, s, k):
-    """``Ledger._payer``: the index into the payer chain of the first purse that can pay, or -1."""
-    for i in range(m.chain0[s, k], m.chain0[s, k] + m.chain_n[s, k]):
-        if m.chain_fund[i] and st.ints[I_DEFICIT] != 0:
-            continue
-        p = m.chain_purse[i]
-        if m.purse_negative[p] or st.balance[p] >= m.chain_cost[i]:
-            return i
-    return -1
-
-
-# -- waiting lists ---------------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def _wake(st, now, c):
-    """``Model._granted`` for one ticket: ring the household's wake-up unless something already did."""
-    if not st.ci[c, C_WOKEN]:
-        st.ci[c, C_WOKEN] = 1
-        st.ci[c, C_WAKE_VALUE] = WOKEN_BY_GRANT
-        _schedule(st, c, now, E_WAKE)
-
-
-@njit(cache=True, error_model="numpy")
-def _grant(m, st, now, pool, wake):
-    """``SlotPool._grant``; with ``wake`` the engine wakes the households served (``_granted``)."""
-    slot = pool < m.n_teams
-    pos = st.ci[:, C_SLOT_POS] if slot else st.ci[:, C_PLACE_POS]
-    while st.pool_in_use[pool] < st.pool_capacity[pool] and st.pool_waiting[pool] > 0:
-        c = fq.wait_pop(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool])
-        st.pool_waiting[pool] -= 1
-        st.pool_in_use[pool] += 1
-        if slot:
-            st.ci[c, C_SLOT_GRANTED] = 1
-        else:
-            st.ci[c, C_PLACE_GRANTED] = 1
-        if wake:
-            _wake(st, now, c)
-
-
-@njit(cache=True, error_model="numpy")
-def _request(m, st, now, pool, c, priority):
-    """``SlotPool.request``: True when granted at once, else ``c`` joins the waiting list."""
-    if st.pool_in_use[pool] < st.pool_capacity[pool] and st.pool_waiting[pool] == 0:
-        st.pool_in_use[pool] += 1
-        return True
-    order = st.pool_order[pool]
-    st.pool_order[pool] = order + 1
-    pos = st.ci[:, C_SLOT_POS] if pool < m.n_teams else st.ci[:, C_PLACE_POS]
-    key = (priority << fq.ORDER_BITS) + order
-    st.pool_waiting[pool] = fq.wait_push(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool], c, key)
-    return False
-
-
-@njit(cache=True, error_model="numpy")
-def _release(m, st, now, pool, c, granted, wake):
-    """``SlotPool.release``: give back a granted slot (serving the next in line) or leave the list."""
-    if granted:
-        st.pool_in_use[pool] -= 1
-        _grant(m, st, now, pool, wake)
-        return
-    pos = st.ci[:, C_SLOT_POS] if pool < m.n_teams else st.ci[:, C_PLACE_POS]
-    st.pool_waiting[pool] = fq.wait_remove(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool], c)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _must_wait(st, pool):
-    return st.pool_in_use[pool] >= st.pool_capacity[pool] or st.pool_waiting[pool] > 0
-
-
-@njit(cache=True, error_model="numpy")
-def _priority(m, st, now, c, pool):
-    """``Model._priority``: lexicographic rules, lower is served first."""
-    first, n = m.rule0[pool], m.rule_n[pool]
-    score = 0
-    for i in range(n):
-        r = first + i
-        kind = m.rule_kind[r]
-        if kind == RULE_LEVEL:
-            hit = m.levels[st.ci[c, C_PROFILE], m.rule_attribute[r]] == m.rule_level[r]
-        elif kind == RULE_NEW_SPELL:
-            hit = now - st.cf[c, C_SPELL] < m.rule_threshold[r]
-        else:
-            hit = st.cf[c, C_LOONWAARDE] >= m.rule_threshold[r]
-        if hit:
-            score += 1 << (n - 1 - i)
-    return -score
-
-
-@njit(cache=True, error_model="numpy")
-def _request_slot(m, st, now, c, team):
-    """``Model._request_slot``."""
-    priority = _priority(m, st, now, c, team) if _must_wait(st, team) else 0
-    granted = _request(m, st, now, team, c, priority)
-    st.ci[c, C_SLOT_TEAM] = team
-    st.ci[c, C_SLOT_GRANTED] = 1 if granted else 0
-    _count(m, st, now, st.ci[c, C_STATE], F_GSTART if granted else F_GWAIT)
+from sim.model.compiled import ASSIGN, GUIDED, INTAKE, NO_TEAM, OUT, UNGUIDED
+from sim.model.streams import N_INTAKE, N_SOJOURNS
 
 
 # -- a household's life ----------------------------------------------------------------------------
@@ -248,7 +119,7 @@ def _assign(m, st, c):
         u = st.draws[D_INTAKE + n, c]
     else:
         st.ci[c, C_OVERFLOW] += 1
-        u = uniform(_overflow_key(m, st, c), st.ci[c, C_OVERFLOW])
+        u = uniform(overflow_key(m, st, c), st.ci[c, C_OVERFLOW])
     st.ci[c, C_INTAKES] = n + 1
     i = 0
     for i in range(m.bin_upper.shape[0]):
@@ -264,23 +135,23 @@ def _assign(m, st, c):
 @njit(cache=True, error_model="numpy")
 def _enter_intake(m, st, now, c):
     """``Model._enter_intake``."""
-    _count(m, st, now, INTAKE, F_INFLOW)
+    count(m, st, now, INTAKE, F_INFLOW)
     if m.immediate:
         to = _assign(m, st, c)
         st.ci[c, C_STATE] = to
-        _add_stock(st, now, to, 1)
-        _count(m, st, now, to, F_ENTRIES)
+        add_stock(st, now, to, 1)
+        count(m, st, now, to, F_ENTRIES)
         return
     st.ci[c, C_STATE] = INTAKE
-    _add_stock(st, now, INTAKE, 1)
-    _count(m, st, now, INTAKE, F_ENTRIES)
+    add_stock(st, now, INTAKE, 1)
+    count(m, st, now, INTAKE, F_ENTRIES)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _refuse(m, st, now, s, k):
     """``Model._refuse``."""
-    _count(m, st, now, s, F_REFUSED)
-    _op(st, OP_REFUSED, now, 0, 0, s, k, 0, 0.0)
+    count(m, st, now, s, F_REFUSED)
+    op(st, OP_REFUSED, now, 0, 0, s, k, 0, 0.0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -292,29 +163,29 @@ def _complete(m, st, now, c, s, k, to):
         for i in range(m.flow0[s, k], m.flow0[s, k] + m.flow_n[s, k]):
             st.flows[month, s, m.flow_list[i]] += 1
     if m.budgeted[s, k]:
-        _op(st, OP_TRANSITION, now, _client_id(m, c), st.ci[c, C_PROFILE], s, k, to, 0.0)
+        op(st, OP_TRANSITION, now, client_id(m, c), st.ci[c, C_PROFILE], s, k, to, 0.0)
         if m.costed[s, k]:
-            i = _payer(m, st, s, k)
+            i = payer(m, st, s, k)
             purse = m.chain_purse[i]
             st.balance[purse] -= m.chain_cost[i]
-            _op(st, OP_PAID, now, 0, 0, purse, 0, 0, float(st.balance[purse]))  # the driver checks the ledger agrees
+            op(st, OP_PAID, now, 0, 0, purse, 0, 0, float(st.balance[purse]))  # the driver checks the ledger agrees
     if to == s:
         return
     if st.ci[c, C_HELD]:  # leave s: give back what the household held there
-        _release(m, st, now, m.place_pool[s], c, True, True)
+        release(m, st, now, m.place_pool[s], c, True, True)
         st.ci[c, C_HELD] = 0
     if st.ci[c, C_PLACE] != NONE:  # leaving while waiting for a place elsewhere (SimPy wakes nobody here)
-        _release(m, st, now, m.place_pool[st.ci[c, C_PLACE]], c, st.ci[c, C_PLACE_GRANTED], False)
+        release(m, st, now, m.place_pool[st.ci[c, C_PLACE]], c, st.ci[c, C_PLACE_GRANTED], False)
         st.ci[c, C_PLACE] = NONE
     team = st.ci[c, C_SLOT_TEAM]
     if team >= 0 and (to < 0 or m.team[to] != team):
-        _release(m, st, now, team, c, st.ci[c, C_SLOT_GRANTED], True)
+        release(m, st, now, team, c, st.ci[c, C_SLOT_GRANTED], True)
         st.ci[c, C_SLOT_TEAM] = -1
     st.area[s] += st.stock[s] * (now - st.since[s])
     st.since[s] = now
     st.stock[s] -= 1
     if m.budget_state[s] or (to >= 0 and m.budget_state[to]):
-        _op(st, OP_MOVE, now, _client_id(m, c), 0, s, 0, to, st.cf[c, C_LOONWAARDE])
+        op(st, OP_MOVE, now, client_id(m, c), 0, s, 0, to, st.cf[c, C_LOONWAARDE])
     if to == OUT:
         st.ci[c, C_STATE] = NONE
         return
@@ -339,8 +210,8 @@ def _take_place(m, st, now, c):
     st.ci[c, C_HAS_CLOCKS] = 0
     s = st.ci[c, C_STATE]
     to = m.to[s, k]
-    if m.costed[s, k] and not _affordable(m, st, now, s, k):  # the money ran out while it waited
-        _release(m, st, now, m.place_pool[to], c, True, True)
+    if m.costed[s, k] and not affordable(m, st, now, s, k):  # the money ran out while it waited
+        release(m, st, now, m.place_pool[to], c, True, True)
         _refuse(m, st, now, s, k)
         return
     _complete(m, st, now, c, s, k, to)
@@ -354,16 +225,16 @@ def _fire(m, st, now, c, s, k):
     to = m.to[s, k]
     if to == ASSIGN:
         to = _assign(m, st, c)
-    if m.costed[s, k] and not _affordable(m, st, now, s, k):
+    if m.costed[s, k] and not affordable(m, st, now, s, k):
         _refuse(m, st, now, s, k)
         return
     if to >= 0 and to != s and m.place_pool[to] >= 0:
         pool = m.place_pool[to]
-        priority = _priority(m, st, now, c, pool) if _must_wait(st, pool) else 0
-        granted = _request(m, st, now, pool, c, priority)
+        priority = rank(m, st, now, c, pool) if must_wait(st, pool) else 0
+        granted = request(m, st, now, pool, c, priority)
         st.ci[c, C_PLACE], st.ci[c, C_PLACE_K], st.ci[c, C_PLACE_GRANTED] = to, k, 1 if granted else 0
         if not granted:  # stay put, on the waiting list
-            _count(m, st, now, s, F_PWAIT)
+            count(m, st, now, s, F_PWAIT)
             return
         _take_place(m, st, now, c)
         return
@@ -386,7 +257,7 @@ def _next_event(m, st, now, c, s, mode, waiting):
             for q in range(n):
                 clocks[q] = row[q]
         else:
-            key = _overflow_key(m, st, c)
+            key = overflow_key(m, st, c)
             for q in range(n):
                 st.ci[c, C_OVERFLOW] += 1
                 clocks[q] = exponential(key, st.ci[c, C_OVERFLOW])
@@ -414,7 +285,7 @@ def live(m, st, now, c):
         mode = NO_TEAM
         if team >= 0:
             if st.ci[c, C_SLOT_TEAM] < 0:
-                _request_slot(m, st, now, c, team)
+                request_slot(m, st, now, c, team)
             mode = GUIDED if st.ci[c, C_SLOT_GRANTED] else UNGUIDED
         waiting = mode == UNGUIDED or st.ci[c, C_PLACE] != NONE
         at, k = _next_event(m, st, now, c, s, mode, waiting)
@@ -422,14 +293,14 @@ def live(m, st, now, c):
             st.ci[c, C_WOKEN] = 0
             if k >= 0:
                 st.ci[c, C_PENDING] = k
-                _schedule(st, c, now + (at - now), E_TIMER)
+                schedule(st, c, now + (at - now), E_TIMER)
             st.ints[I_SCHEDULED] += 1
             return
         if k < 0:
             return
         st.ints[I_SCHEDULED] += 1
         st.ci[c, C_PENDING] = k
-        _schedule(st, c, now + (at - now), E_PLAIN)
+        schedule(st, c, now + (at - now), E_PLAIN)
         return
 
 
@@ -443,7 +314,7 @@ def resume(m, st, now, c):
         if not st.ci[c, C_WOKEN]:
             st.ci[c, C_WOKEN] = 1
             st.ci[c, C_WAKE_VALUE] = WOKEN_BY_TIMER
-            _schedule(st, c, now, E_WAKE)
+            schedule(st, c, now, E_WAKE)
         return
     elif kind == E_WAKE:
         if st.ci[c, C_WAKE_VALUE] == WOKEN_BY_TIMER:
@@ -451,7 +322,7 @@ def resume(m, st, now, c):
         elif st.ci[c, C_PLACE] != NONE and st.ci[c, C_PLACE_GRANTED]:
             _take_place(m, st, now, c)
         else:
-            _count(m, st, now, st.ci[c, C_STATE], F_GSTART)
+            count(m, st, now, st.ci[c, C_STATE], F_GSTART)
     else:  # E_SEARCH: the search period is over
         st.cf[c, C_SPELL] = now
         _enter_intake(m, st, now, c)
@@ -468,12 +339,12 @@ def _arrive(m, st, now):
     if i + 1 < st.arrivals.shape[0]:  # the arrivals process schedules the next one first
         st.ints[I_ARRIVAL] = i + 1
         st.ints[I_SCHEDULED] += 1
-        _schedule(st, st.arrival_id, now + (st.arrivals[i + 1] - now), E_ARRIVAL)
+        schedule(st, st.arrival_id, now + (st.arrivals[i + 1] - now), E_ARRIVAL)
     if m.has_search and m.levels[st.ci[c, C_PROFILE], m.search_attribute] == m.search_level:
         if st.draws[D_WITHDRAW, c] < m.withdraw_share:
-            _count(m, st, now, INTAKE, F_WITHDRAWN)
+            count(m, st, now, INTAKE, F_WITHDRAWN)
             return
-        _schedule(st, c, now + m.search_months, E_SEARCH)
+        schedule(st, c, now + m.search_months, E_SEARCH)
         return
     st.cf[c, C_SPELL] = now
     _enter_intake(m, st, now, c)
@@ -486,10 +357,10 @@ def _capacity(m, st, now):
     j = st.ints[I_SEGMENT]
     for pool in range(st.pool_capacity.shape[0]):  # teams first, then places in state order
         st.pool_capacity[pool] = m.pool_capacity[pool, j]
-        _grant(m, st, now, pool, True)
+        grant(m, st, now, pool, True)
     if j + 1 < m.cal.shape[0]:
         st.ints[I_SEGMENT] = j + 1
-        _schedule(st, st.capacity_id, now + (m.cal[j + 1] - now), E_CAPACITY)
+        schedule(st, st.capacity_id, now + (m.cal[j + 1] - now), E_CAPACITY)
 
 
 @njit(cache=True, error_model="numpy")
@@ -504,20 +375,20 @@ def start(model, state):
         st.ci[c, C_INTAKES] = 1
         st.cf[c, C_SPELL] = m.initial_duration[s] * math.log(1.0 - st.draws[D_INITIAL, c])
         st.ci[c, C_STATE] = s
-        _add_stock(st, now, s, 1)
+        add_stock(st, now, s, 1)
         if m.budget_state[s]:
-            _op(st, OP_MOVE, now, c, 0, -1, 0, s, st.cf[c, C_LOONWAARDE])
+            op(st, OP_MOVE, now, c, 0, -1, 0, s, st.cf[c, C_LOONWAARDE])
     st.ints[I_CLIENTS] = m.n_initial
     for c in range(m.n_initial):  # every process starts before any event is processed
         live(m, st, now, c)
     if st.arrivals.shape[0] > 0:
         st.ints[I_SCHEDULED] += 1
-        _schedule(st, st.arrival_id, st.arrivals[0], E_ARRIVAL)
+        schedule(st, st.arrival_id, st.arrivals[0], E_ARRIVAL)
     if m.n_months > 1:
-        _schedule(st, st.month_id, 1.0, E_MONTH)
+        schedule(st, st.month_id, 1.0, E_MONTH)
     if m.cal.shape[0] > 1:
         st.ints[I_SEGMENT] = 1
-        _schedule(st, st.capacity_id, m.cal[1], E_CAPACITY)
+        schedule(st, st.capacity_id, m.cal[1], E_CAPACITY)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -566,7 +437,7 @@ def _run(m, st):
             close_month(m, st, month, month + 1.0)
             st.ints[I_MONTH] = month + 1
             if month + 1 < m.n_months - 1:
-                _schedule(st, st.month_id, now + ((month + 2) - now), E_MONTH)
+                schedule(st, st.month_id, now + ((month + 2) - now), E_MONTH)
             if m.has_budget and m.year_end[month]:
                 return YEAR_END
         else:

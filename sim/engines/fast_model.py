@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.engines import fast_kernel as fk
+from sim.engines import fast_layout as fl
 from sim.engines import fast_queue as fq
 from sim.engines import fast_struct
 from sim.engines.fast_queue import ORDER_BITS
@@ -297,14 +297,14 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     capacity = [team.slots[0] for team in c.teams] + [caps[0] for caps in c.places if caps is not None]
     n_pools, k_max = len(capacity), c.layout.k_max
     n_months, n_states = c.n_months, len(c.states)
-    ci = scratch("ci", (n_ids, fk.N_CI), np.int32)  # int32: half the cache lines an event touches
+    ci = scratch("ci", (n_ids, fl.N_CI), np.int32)  # int32: half the cache lines an event touches
     ci.fill(0)
-    ci[:, fk.C_LIVE] = -1
-    ci[:, [fk.C_STATE, fk.C_PLACE]] = fk.NONE
-    ci[:, [fk.C_SLOT_TEAM, fk.C_PLACE_K, fk.C_PENDING, fk.C_LOOK_STATE, fk.C_LOOK_EXCL]] = -1
-    ci[:, fk.C_WOKEN] = 1  # nothing may wake a household before it first waits
-    ci[:n, fk.C_PROFILE] = profile
-    cf = scratch("cf", (n, fk.C_CLOCKS + k_max), np.float64)
+    ci[:, fl.C_LIVE] = -1
+    ci[:, [fl.C_STATE, fl.C_PLACE]] = fl.NONE
+    ci[:, [fl.C_SLOT_TEAM, fl.C_PLACE_K, fl.C_PENDING, fl.C_LOOK_STATE, fl.C_LOOK_EXCL]] = -1
+    ci[:, fl.C_WOKEN] = 1  # nothing may wake a household before it first waits
+    ci[:n, fl.C_PROFILE] = profile
+    cf = scratch("cf", (n, fl.C_CLOCKS + k_max), np.float64)
     cf.fill(0.0)
     chunk_next = scratch("chunk_next", (chunks,), np.int64)
     chunk_next[:] = np.arange(1, chunks + 1)
@@ -315,7 +315,7 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
 
     return KernelState(
         n_clients=n, horizon=float(c.horizon), arrival_id=n, month_id=n + 1, capacity_id=n + 2,
-        ints=np.zeros(fk.N_INTS, dtype=np.int64), key=np.array([key], dtype=np.uint64),
+        ints=np.zeros(fl.N_INTS, dtype=np.int64), key=np.array([key], dtype=np.uint64),
         q_time=scratch("q_time", (slots,), np.float64), q_entry=scratch("q_entry", (slots, 2), np.int64),
         q_size=ints(0, 1), q_per_month=float(per_month), q_head=ints(-1, buckets), q_bucket=ints(0, 1),
         q_free=ints(0, 1), chunk_time=scratch("chunk_time", (chunks, fq.CHUNK), np.float64),
