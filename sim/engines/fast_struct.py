@@ -13,6 +13,11 @@ the kernel's entry points turn the ``StructRef`` into a :class:`Raw` view
 (:func:`raw`): a plain pointer to the same fields, which numba does not count
 at all. Borrowing is safe because the named tuple owns the arrays and the
 caller keeps it (and the ``StructRef``) alive while the kernel runs.
+
+numba's on-disk cache (``cache=True``) pickles these types into the index of
+every kernel function; renaming or moving a class here makes numba fail to
+read that index (it does not treat it as stale): after such a change delete
+``sim/engines/__pycache__``. Changing the fields is fine (a new signature).
 """
 
 from __future__ import annotations
