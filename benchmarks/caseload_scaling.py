@@ -15,6 +15,7 @@ Targets: 16x the households at most 18x the time; memory linear.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def main() -> None:
               f"  {1e6 * r['cpu'] / r['households']:12.2f}  {r['memory_kib'] / 1024:8.0f}"
               f"  {r['memory_kib'] / r['households']:13.2f}")
     sizes = sorted(rows)
-    for a, b in zip(sizes[1:], sizes[2:]):  # from 4x on: the 1x run reuses what the warm-up allocated
+    for a, b in itertools.pairwise(sizes[1:]):  # from 4x on: the 1x run reuses what the warm-up allocated
         extra = (rows[b]["memory_kib"] - rows[a]["memory_kib"]) / (rows[b]["households"] - rows[a]["households"])
         print(f"memory {a:g}x -> {b:g}x: {extra:.2f} KiB per extra household")
     if 1 in rows and 16 in rows:
