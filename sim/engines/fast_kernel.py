@@ -11,7 +11,7 @@ money are in :mod:`sim.engines.fast_pools`.
 What SimPy does implicitly is explicit here:
 
 * A household's process is a small state machine: it is resumed by the entry
-  it has in the event queue (``c_kind``: a plain timeout, a timer while it
+  it has in the event queue (``ci[c, C_KIND]``: a plain timeout, a timer while it
   waits, a wake-up, the end of its search period) and runs :func:`live` until
   it waits again.
 * A process started at an instant runs before the other events of that
@@ -22,6 +22,10 @@ What SimPy does implicitly is explicit here:
   ``op_*`` arrays; the driver replays them into the Python ledger, and returns
   after every budget year so the ledger's settlement (fund top-up, deficit
   flag, next year's pots) reaches the kernel before the next event.
+* The SimPy engine's behaviour at coinciding instants is copied, not tidied:
+  a household whose timer rang at the instant its ticket was granted fires
+  its transition and counts no guidance start; leaving a state while holding
+  a place granted but not yet taken frees it without waking the next in line.
 
 Adding a mechanism: give it its arrays in ``fast_model.py``, its branch in the
 function of the SimPy method it changes (here, or in ``fast_pools.py``), and

@@ -28,7 +28,7 @@ F_REFUSED = FLOW_INDEX["refused"]
 POP_INITIAL, POP_ARRIVALS = int(Stream.INITIAL), int(Stream.ARRIVALS)
 
 NONE = -9  # a household's state once it has left the model (or before it arrives)
-# what a household's queue entry resumes (c_kind)
+# what a household's queue entry resumes (ci[c, C_KIND])
 E_PLAIN, E_TIMER, E_WAKE, E_SEARCH, E_ARRIVAL, E_MONTH, E_CAPACITY = 0, 1, 2, 3, 4, 5, 6
 WOKEN_BY_TIMER, WOKEN_BY_GRANT = 0, 1
 # a household's record (st.ci); C_LIVE must stay column 0: the event queue reads it (fast_queue.LIVE)
