@@ -1,14 +1,19 @@
-"""Engine cost against a floor measured in the same process: bare SimPy.
+"""The SimPy engine against a floor that replays the engine's own event schedule in bare SimPy.
 
-The floor is what any SimPy model of the same population must pay at least:
-one process per client simulated, each doing 5 timeouts. The project's time
-is one 10-year replication of the bundled Utrecht baseline. The two are timed
-back to back (CPU time of this process), ``--repeat`` times; the ratio is the
-median of the per-pair ratios, so the speed drift of a shared virtual machine
-(seen here: the same replication taking 2.5 s or 3.5 s minutes apart) hits
-both sides of each pair alike. The order within a pair alternates, and the
-garbage collector is emptied before each side, so neither side is timed
-paying for the other's garbage. Target: ratio <= 2.0.
+The floor is what any SimPy model with the same schedule must pay at least:
+one run of the engine is recorded (the times at which every process of the
+model - each household, the arrivals, the month ends, the capacity changes -
+is resumed), and the floor replays exactly that: the same processes, started
+at the same times, each yielding timeouts that resume it at the recorded times,
+and nothing else (no hazards, no waiting lists, no bookkeeping). The floor runs
+under the same garbage-collector settings as the engine (``run_model``).
+
+The engine (one replication of the project's scenario, default the 10-year
+Utrecht baseline) and the floor are timed back to back, CPU time of this
+process, ``--repeat`` times; the ratio is the median of the per-pair ratios,
+so a drift in machine speed hits both sides of a pair alike. The order within a
+pair alternates, and the garbage collector is emptied before each side.
+Target: ratio <= 2.0.
 
     python benchmarks/engine_vs_simpy.py [--scenario NAME] [--repeat 7]
 """
@@ -20,27 +25,93 @@ import gc
 import statistics
 import time
 
-import numpy as np
 import simpy
 
-from sim import compile_scenario, load_scenario, simulate
+from sim import compile_scenario, load_scenario
+from sim.engines import simpy_engine
 
-TIMEOUTS_PER_CLIENT = 5
+
+class Recording(simpy_engine.Model):
+    """The engine, noting when each of its processes runs: the schedule the floor replays."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.schedule: list[tuple[str, list[float]]] = []  # per process: its kind and the times it ran
+
+    def _recorded(self, kind: str, gen):
+        times: list[float] = []
+        self.schedule.append((kind, times))
+        value = None
+        while True:
+            times.append(self.env.now)
+            try:
+                event = gen.send(value)
+            except StopIteration:
+                return
+            value = yield event
+
+    def _life(self, cl, arriving=False):
+        return self._recorded("household", super()._life(cl, arriving))
+
+    def _arrivals(self):
+        return self._recorded("arrivals", super()._arrivals())
+
+    def _month_ends(self):
+        return self._recorded("months", super()._month_ends())
+
+    def _capacity_changes(self):
+        return self._recorded("capacity", super()._capacity_changes())
 
 
-def bare_simpy(clients: int, seed: int = 0) -> int:
-    """``clients`` processes with 5 exponential timeouts each; returns the events processed."""
-    delays = np.random.default_rng(seed).exponential(12.0, (clients, TIMEOUTS_PER_CLIENT)).tolist()
+def record(compiled, seed: int, replication: int) -> list[tuple[str, list[float]]]:
+    """Every process of one run of the engine, in the order they were started, with the times it ran."""
+    model = Recording(compiled, seed, replication)
+    simpy_engine.run_model(model)
+    return model.schedule
+
+
+def replay(schedule: list[tuple[str, list[float]]], horizon: float) -> None:
+    """Bare SimPy: the recorded processes, started when and by whom they were, resumed by timeouts at
+    their recorded times; the arrivals process starts the households that arrive."""
     env = simpy.Environment()
+    arriving: dict[float, list[list[float]]] = {}
+    for kind, times in schedule:
+        if kind == "household" and times[0] > 0.0:
+            arriving.setdefault(times[0], []).append(times)
 
-    def client(env, ds):
-        for d in ds:
-            yield env.timeout(d)
+    def process(times):
+        now = times[0]
+        for t in times[1:]:
+            yield env.timeout(t - now)
+            now = t
 
-    for ds in delays:
-        env.process(client(env, ds))
-    env.run()
-    return next(env._eid)
+    def arrivals(times):
+        now = times[0]
+        for t in times[1:]:
+            yield env.timeout(t - now)
+            now = t
+            for household in arriving.get(t, ()):
+                env.process(process(household))
+
+    for kind, times in schedule:
+        if kind == "arrivals":
+            env.process(arrivals(times))
+        elif times[0] == 0.0:
+            env.process(process(times))
+    env.run(until=horizon)
+
+
+def floor(schedule, horizon: float) -> None:
+    """:func:`replay` under the engine's garbage-collector settings."""
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(simpy_engine.GC_GEN0, *threshold[1:])
+    try:
+        replay(schedule, horizon)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def main() -> None:
@@ -50,25 +121,26 @@ def main() -> None:
     args = parser.parse_args()
 
     compiled = compile_scenario(load_scenario(args.scenario))
-    result = simulate(compiled, seed=1, replication=args.repeat)  # warm-up: imports, hazard tables
-    ratios, project, floor = [], [], []
+    schedule = record(compiled, seed=1, replication=0)
+    resumptions = sum(len(times) for _, times in schedule)
+    result = simpy_engine.simulate(compiled, seed=1, replication=0)  # warm-up: imports, hazard tables
+    ratios, project, floors = [], [], []
     for i in range(args.repeat):
-        # alternate which side goes first, so a drift in machine speed does not favour either
-        for side in (("project", "floor") if i % 2 == 0 else ("floor", "project")):
+        for side in ("project", "floor") if i % 2 == 0 else ("floor", "project"):
             gc.collect()  # neither side pays for the other's garbage
             t0 = time.process_time()
             if side == "project":
-                result = simulate(compiled, seed=1, replication=i)
+                result = simpy_engine.simulate(compiled, seed=1, replication=0)
                 project.append(time.process_time() - t0)
             else:
-                floor_events = bare_simpy(result.clients, seed=i)
-                floor.append(time.process_time() - t0)
-        ratios.append(project[-1] / floor[-1])
+                floor(schedule, compiled.horizon)
+                floors.append(time.process_time() - t0)
+        ratios.append(project[-1] / floors[-1])
     ratio = statistics.median(ratios)
-    print(f"scenario={compiled.scenario.name} years={compiled.scenario.years}")
-    print(f"clients simulated={result.clients} simpy events={result.events_processed}")
-    print(f"events/s project={result.events_processed / statistics.median(project):,.0f} "
-          f"floor={floor_events / statistics.median(floor):,.0f}")
+    print(f"scenario={args.scenario} horizon={compiled.horizon:g} months")
+    print(f"processes={len(schedule)} resumptions={resumptions} households={result.clients} "
+          f"timeouts the model asked for={result.events_processed}")
+    print(f"CPU seconds (median) engine={statistics.median(project):.3f} floor={statistics.median(floors):.3f}")
     print(f"pair ratios={' '.join(f'{r:.2f}' for r in ratios)}")
     print(f"ratio={ratio:.2f} (median of {args.repeat} pairs; target <= 2.0: {'met' if ratio <= 2.0 else 'NOT met'})")
 

@@ -1,17 +1,28 @@
 """caseload-sim: discrete-event simulation of bijstand caseload flows and their budgets.
 
-The public API; everything else is internal.
+The public API; everything else is internal. Names are imported when first
+used, so that ``import sim`` (and ``caseload-sim --help``) stays fast.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from sim.analytic import erlang_c, expected, mean_wait  # noqa: E402
-from sim.engines.backends import run_replications  # noqa: E402
-from sim.engines.result import Result  # noqa: E402
-from sim.engines.simpy_engine import simulate  # noqa: E402
-from sim.model import Scenario, ScenarioError, load_scenario  # noqa: E402
-from sim.model.compiled import Compiled, compile_scenario  # noqa: E402
-from sim.model.records import FLOWS, Event  # noqa: E402
+_HOME = {
+    "FLOWS": "sim.model.records",
+    "Compiled": "sim.model.compiled",
+    "Event": "sim.model.records",
+    "Result": "sim.engines.result",
+    "Scenario": "sim.model",
+    "ScenarioError": "sim.model",
+    "compile_scenario": "sim.model.compiled",
+    "erlang_c": "sim.analytic",
+    "expected": "sim.analytic",
+    "load_scenario": "sim.model",
+    "mean_wait": "sim.analytic",
+    "run_replications": "sim.engines.backends",
+    "simulate": "sim.engines.select",  # picks the compiled or the SimPy engine (kernel="auto")
+}
 
 __all__ = [
     "FLOWS",
@@ -28,3 +39,16 @@ __all__ = [
     "run_replications",
     "simulate",
 ]
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -207,7 +207,7 @@ def test_option_types_accept_good_values():
 
 
 def test_debug_shows_the_traceback_of_an_unexpected_error(capsys, monkeypatch):
-    import sim.cli.validate as validate
+    import sim.model.compiled as validate  # the validate command imports compile_scenario when it runs
 
     monkeypatch.setattr(validate, "compile_scenario", lambda s: 1 / 0)
     monkeypatch.setenv("CASELOAD_SIM_DEBUG", "1")
@@ -219,7 +219,7 @@ def test_debug_shows_the_traceback_of_an_unexpected_error(capsys, monkeypatch):
 @pytest.mark.parametrize(("exc", "code", "words"), [(MemoryError(), 74, "out of memory"),
                                                     (KeyboardInterrupt(), 130, "interrupted")])  # fmt: skip
 def test_memory_and_interruption_are_one_line(exc, code, words, capsys, monkeypatch):
-    import sim.cli.validate as validate
+    import sim.model.compiled as validate  # the validate command imports compile_scenario when it runs
 
     def fail(scenario):
         raise exc

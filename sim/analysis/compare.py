@@ -106,10 +106,12 @@ def resolve_observed(observed: str, scenario_file: Path) -> Path | None:
 
 
 def run_arm(
-    key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1, progress: Progress | None = None
-) -> Arm:
-    """Run ``replications`` CRN replications of one scenario (counted on ``progress`` when given)."""
-    results = run_replications(scenario, seed, replications, workers, progress=progress or False)
+    key: str, scenario: Scenario, seed: int, replications: int, workers: int = 1, progress: Progress | None = None,
+    kernel: str = "auto",
+) -> Arm:  # fmt: skip
+    """Run ``replications`` CRN replications of one scenario on ``kernel`` (:mod:`sim.engines.select`),
+    counted on ``progress`` when given."""
+    results = run_replications(scenario, seed, replications, workers, progress=progress or False, kernel=kernel)
     return arm_from_results(key, scenario, results, seed)
 
 
@@ -136,13 +138,14 @@ def run_arms(
     workers: int = 1,
     independent: bool = False,
     progress: Progress | None = None,
+    kernel: str = "auto",
 ) -> list[Arm]:
     """Run every scenario; with ``independent`` each gets its own seed (no CRN, for comparison).
 
     ``progress`` counts every replication of every scenario (its total: scenarios x replications).
     """
     return [
-        run_arm(key, sc, seed + (1000 * i if independent else 0), replications, workers, progress)
+        run_arm(key, sc, seed + (1000 * i if independent else 0), replications, workers, progress, kernel)
         for i, (key, sc) in enumerate(scenarios)
     ]
 

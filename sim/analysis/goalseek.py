@@ -112,6 +112,7 @@ def goal_seek(
     years: int | None = None,
     xtol: float | None = None,
     progress: Progress | None = None,
+    kernel: str = "auto",
 ) -> GoalSeekResult:
     """Find the ``lever`` value at which the mean of ``metric`` (in ``year``, or summed) equals ``target``.
 
@@ -127,6 +128,7 @@ def goal_seek(
         xtol: root-finder tolerance on the lever (default 0.1% of the range).
         progress: counts replications; its total is an estimate (see ``ESTIMATED_EVALUATIONS``)
             and grows when the root-finder needs more evaluations.
+        kernel: the engine (:mod:`sim.engines.select`).
 
     Raises:
         GoalSeekError: when the target is not between the metric at the two bounds.
@@ -147,7 +149,7 @@ def goal_seek(
             sc = without_paths(sc, [paths.canonical(lever)])  # parameter draws vary the rest, never the lever
             if progress is not None and progress.done + replications > progress.total:
                 progress.grow(replications)  # Brent needed more evaluations than estimated
-            runs = run_replications(sc, seed, replications, workers, progress=progress or False)
+            runs = run_replications(sc, seed, replications, workers, progress=progress or False, kernel=kernel)
             cache[x] = metric_values(arm_from_results("goal", sc, runs, seed), metric, year)
         return cache[x]
 
@@ -193,14 +195,14 @@ def goal_seek(
 
 def check_at(
     result: GoalSeekResult, scenario: str | Path, seed: int, workers: int = 1, years: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, kernel: str = "auto",
 ):  # fmt: skip
     """Re-run at the found lever value with another seed: (mean, 95% half-width) of the metric."""
     raw = load_raw(resolve_path(scenario))
     if years:
         raw = deep_merge(raw, {"years": years})
     sc = without_paths(validate(set_lever(raw, result.lever, result.value)), [paths.canonical(result.lever)])
-    runs = run_replications(sc, seed, result.replications, workers, progress=progress or False)
+    runs = run_replications(sc, seed, result.replications, workers, progress=progress or False, kernel=kernel)
     arm = arm_from_results("check", sc, runs, seed)
     v = metric_values(arm, result.metric, result.year)
     half = stats.t.ppf(0.5 + LEVEL / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))

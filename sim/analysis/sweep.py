@@ -180,6 +180,7 @@ class SweepSettings:
     target_halfwidth: float | None = None
     max_replications: int = 200
     resume: bool = False
+    kernel: str = "auto"  # sim.engines.select.KERNELS
 
 
 def design_size(method: str, n: int, k: int) -> int:
@@ -295,7 +296,7 @@ def _run_point(scenario, params: SweepParameters, settings: SweepSettings, backe
     n = 0
     while True:
         batch = range(n, min(n + settings.replications, settings.max_replications))
-        results = sorted(backend.map(scenario, settings.seed, batch), key=lambda r: r.replication)
+        results = sorted(backend.map(scenario, settings.seed, batch, settings.kernel), key=lambda r: r.replication)
         for res in results:
             annual = annual_table(compiled, [res])
             rows.append(annual[annual["year"] == year])

@@ -6,14 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.analysis.calibration import FitSettings, fit, load_targets
-from sim.analysis.calibration.fit import check_request, progress_total
-from sim.analysis.calibration.fit_report import report_folder, write_report
 from sim.cli import options
 from sim.cli.options import add_quiet, add_workers
 from sim.io.safety import check_new_file, claim_folder
 from sim.model import paths
-from sim.model.loader import MAX_BYTES, load_raw, resolve_path, scenario_files, validate
 from sim.util.inputs import read_input_text
 from sim.util.progress import Progress
 
@@ -48,6 +44,11 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.calibration import FitSettings, fit, load_targets
+    from sim.analysis.calibration.fit import check_request, progress_total
+    from sim.analysis.calibration.fit_report import report_folder, write_report
+    from sim.model.loader import MAX_BYTES, load_raw, resolve_path, scenario_files, validate
+
     if args.out.suffix != ".toml":
         raise ValueError(f"--out {args.out}: must name a .toml file (the calibrated scenario)")
     targets = load_targets(args.targets)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli import options
-from sim.cli.options import add_lang, add_quiet, add_workers, years_list
+from sim.cli.options import add_kernel_option, add_lang, add_quiet, add_workers, years_list
 
 
 def register(sub) -> None:
@@ -33,6 +33,7 @@ def register(sub) -> None:
     add_lang(p)
     add_quiet(p)
     options.add_uncertainty(p)
+    add_kernel_option(p)
     p.set_defaults(handler=handle)
 
 

@@ -6,12 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.analysis.experiment import checks, load_design, run_trials
-from sim.analysis.experiment.trial_outputs import write_outputs
 from sim.cli import options
 from sim.cli.options import add_quiet, add_workers
 from sim.io.safety import claim_folder, new_folder
-from sim.model import load_scenario
 from sim.util.progress import Progress
 
 
@@ -34,6 +31,10 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.experiment import checks, load_design, run_trials
+    from sim.analysis.experiment.trial_outputs import write_outputs
+    from sim.model import load_scenario
+
     design = load_design(args.design)
     scenario = load_scenario(args.scenario or design.scenario)
     options.check_workload(args.replications, scenario.years)

@@ -8,12 +8,9 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-from sim.analysis.goalseek import ESTIMATED_EVALUATIONS, check_at, goal_seek
 from sim.cli import options
-from sim.cli.options import add_quiet, add_workers
+from sim.cli.options import add_kernel_option, add_quiet, add_workers
 from sim.io.safety import FILE_MARKER_KEY, check_new_file, marker_data, write_new_file
-from sim.model import load_scenario
-from sim.model.loader import scenario_files
 
 
 def register(sub) -> None:
@@ -38,6 +35,7 @@ def register(sub) -> None:
     p.add_argument("--check", action="store_true", help="re-run at the value found with a fresh seed")
     p.add_argument("--out", type=Path, help="also write the result as JSON to this new file")
     p.add_argument("--force", action="store_true", help="replace an existing --out file this program wrote")
+    add_kernel_option(p)
     p.set_defaults(handler=handle)
 
 
@@ -55,6 +53,8 @@ def _target(text: str) -> tuple[str, float]:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.analysis.goalseek import ESTIMATED_EVALUATIONS, check_at, goal_seek
+    from sim.model import load_scenario
     from sim.util.progress import Progress
 
     metric, target = args.target
@@ -88,6 +88,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def _inputs(name: str) -> tuple[Path, ...]:
     """The scenario file and every file it extends: an output must never replace one of them."""
+    from sim.model.loader import scenario_files
+
     return tuple(scenario_files(name))
 
 

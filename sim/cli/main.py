@@ -16,7 +16,6 @@ import traceback
 from collections.abc import Callable
 
 from sim import __version__
-from sim.model import ScenarioError
 
 EXIT_INVALID = 2  # a refused input, option or output target
 EXIT_INTERNAL = 70  # a bug (sysexits EX_SOFTWARE)
@@ -55,6 +54,8 @@ def _run(argv: list[str] | None) -> int:
 
 def guarded(work: Callable[[], int]) -> int:
     """Run ``work`` and turn whatever it raises into ``error:`` lines and an exit code."""
+    from sim.model import ScenarioError  # not at the top: --help must not load the schema (pydantic)
+
     try:
         code = work()
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's shutdown

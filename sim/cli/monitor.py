@@ -15,8 +15,7 @@ from pathlib import Path
 
 from sim import __version__
 from sim.cli import options
-from sim.cli.options import add_quiet, add_workers
-from sim.model import content_hash
+from sim.cli.options import add_kernel_option, add_quiet, add_workers
 
 
 def register(sub) -> None:
@@ -32,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--start", type=options.quarter_start, help="first monitored quarter (default: the monitor's start)")
     p.add_argument("--out", type=Path, help="output folder for monitor.csv and monitor.png (default: a new folder under runs/)")
     p.add_argument("--force", action="store_true", help="replace an existing monitor folder this program made")
+    add_kernel_option(p)
     p.set_defaults(handler=handle)
 
 
@@ -40,6 +40,7 @@ def handle(args: argparse.Namespace) -> int:
     from sim.analysis.monitor import monitor_chart, monitor_table, monitored_quarters, outflow_table
     from sim.io.safety import claim_folder, new_folder
     from sim.io.tables import atomic_folder, write_json
+    from sim.model import content_hash
     from sim.util.progress import Progress
 
     (key, scenario), = load_arms([args.scenario], years=args.years)

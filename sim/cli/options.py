@@ -157,3 +157,14 @@ def without_uncertainty(scenario, args: argparse.Namespace):
     if getattr(args, "no_parameter_uncertainty", False) and scenario.uncertainty is not None:
         return scenario.model_copy(update={"uncertainty": None})
     return scenario
+
+
+def add_kernel_option(p: argparse.ArgumentParser) -> None:
+    """``--kernel``: which engine runs the replications (docs/architecture.md, the engines layer)."""
+    from sim.engines.select import KERNELS
+
+    p.add_argument(
+        "--kernel", choices=KERNELS, default="auto",
+        help="engine: the compiled one where it runs every mechanism the scenario uses, else SimPy (auto, default), "
+        "or the one named (compiled fails for a scenario it cannot run)",
+    )  # fmt: skip

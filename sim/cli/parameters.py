@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from sim.model import load_scenario
-from sim.model.parameters import markdown
-
 
 def register(sub) -> None:
     p = sub.add_parser("parameters", help="print a scenario's parameters with their sources (Markdown)")
@@ -15,7 +12,9 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.model import load_scenario
     from sim.model.loader import default_name
+    from sim.model.parameters import markdown
 
     name = args.scenario or default_name()
     print(markdown(load_scenario(name), name), end="")

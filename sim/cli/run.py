@@ -7,18 +7,18 @@ import sys
 from pathlib import Path
 
 from sim.cli import options
-from sim.cli.options import add_lang, add_quiet, add_workers
-from sim.engines.backends import ENGINES
-from sim.io.runfolder import RunInterrupted, RunSettings, run_to_folder
-from sim.model import load_scenario
+from sim.cli.options import add_kernel_option, add_lang, add_quiet, add_workers
 
 
 def add_backend_options(p: argparse.ArgumentParser) -> None:
-    """``--engine``, ``--workers`` and ``--scheduler``, shared by ``run`` and ``sweep``."""
+    """``--engine``, ``--workers``, ``--scheduler`` and ``--kernel``, shared by ``run`` and ``sweep``."""
+    from sim.engines.backends import ENGINES
+
     p.add_argument("--engine", choices=ENGINES, default="local", help="where replications run (default: local)")
     add_workers(p, "local processes or LocalCluster workers")
     p.add_argument("--scheduler", type=options.scheduler_address,
                    help="address of a running Dask scheduler, e.g. tcp://host:8786 (with --engine dask)")  # fmt: skip
+    add_kernel_option(p)
 
 
 def check_backend_options(args: argparse.Namespace) -> None:
@@ -47,6 +47,9 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.io.runfolder import RunInterrupted, RunSettings, run_to_folder
+    from sim.model import load_scenario
+
     check_backend_options(args)
     if args.resume and args.force:
         raise ValueError("--resume and --force contradict each other")
@@ -64,6 +67,7 @@ def handle(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         resume=args.resume,
         lang=args.lang,
+        kernel=args.kernel,
     )
     try:
         out = run_to_folder(scenario, settings, args.out, force=args.force)
@@ -74,5 +78,10 @@ def handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if not args.quiet:
+        import json
+
+        manifest = json.loads((out / "manifest.json").read_text())
+        print(f"engine: {manifest['kernel']} ({manifest['kernel_reason']})", file=sys.stderr)
     print(out)
     return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from sim.model import ScenarioError, bundled_names, load_scenario
-
 
 def register(sub) -> None:
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
@@ -13,6 +11,8 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.model import ScenarioError, bundled_names, load_scenario
+
     for name in bundled_names():
         try:
             description = load_scenario(name).description

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-from sim.model import load_scenario, resolve_path
-from sim.model.compiled import compile_scenario
-
 
 def register(sub) -> None:
     p = sub.add_parser("validate", help="check a scenario file; exit 2 listing every problem")
@@ -20,6 +17,9 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from sim.model import load_scenario, resolve_path
+    from sim.model.compiled import compile_scenario
+
     scenario = load_scenario(args.file)
     compile_scenario(scenario)  # what run does next: its checks must not surprise a validated file
     print(f"ok: {resolve_path(args.file)} ({scenario.name}: {len(scenario.states)} states)")

@@ -2,7 +2,8 @@
 
 Replication ``r`` always draws from ``SeedSequence(seed, spawn_key=(r,))``
 (see :mod:`sim.streams`), so results are identical whatever the backend, the
-number of workers or the order in which replications finish.
+number of workers or the order in which replications finish. ``kernel`` picks
+the engine (:mod:`sim.engines.select`); workers run the one the caller chose.
 
 Every backend streams results back as they finish and keeps only a bounded
 window of replications in flight, so the caller can aggregate incrementally
@@ -24,19 +25,24 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from sim.engines.result import Result
-from sim.engines.simpy_engine import simulate
-from sim.model import Scenario, content_hash
-from sim.model.ensemble import compiled_for
+from sim.engines.select import simulate
 from sim.util.progress import Progress
+
+if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep it light
+    from sim.engines.result import Result
+    from sim.model import Scenario
 
 ENGINES = ("local", "dask")
 WINDOW_PER_WORKER = 4  # replications in flight per worker: enough to hide latency, small for memory
 
-def _run_task(key: str, scenario: Scenario, seed: int, replication: int) -> Result:
-    """One replication; with a parameter ensemble, with the replication's parameter draw (sim.model.ensemble)."""
-    return simulate(compiled_for(scenario, seed, replication, key), seed, replication)
+def _run_task(key: str, scenario: Scenario, seed: int, replication: int, kernel: str = "auto") -> Result:
+    """One replication on ``kernel``; with a parameter ensemble, with the replication's parameter draw
+    (:mod:`sim.model.ensemble`, which also caches the compiled model per scenario and draw)."""
+    from sim.model.ensemble import compiled_for
+
+    return simulate(compiled_for(scenario, seed, replication, key), seed, replication, kernel=kernel)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -85,11 +91,13 @@ class Backend:
     def close(self) -> None:
         """Release workers (and a cluster this backend started)."""
 
-    def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
-        """Yield one :class:`Result` per replication index, in completion order."""
+    def map(self, scenario: Scenario, seed: int, replications: Iterable[int], kernel: str = "auto") -> Iterator[Result]:
+        """Yield one :class:`Result` per replication index, in completion order, run on ``kernel``."""
+        from sim.model import content_hash
+
         key = content_hash(scenario)
         for r in replications:
-            yield _run_task(key, scenario, seed, r)
+            yield _run_task(key, scenario, seed, r, kernel)
 
 
 class LocalBackend(Backend):
@@ -104,10 +112,12 @@ class LocalBackend(Backend):
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
+    def map(self, scenario: Scenario, seed: int, replications: Iterable[int], kernel: str = "auto") -> Iterator[Result]:
+        from sim.model import content_hash
+
         replications = list(replications)
         if self.workers <= 1 or len(replications) <= 1:
-            yield from super().map(scenario, seed, replications)
+            yield from super().map(scenario, seed, replications, kernel)
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=worker_init)
@@ -120,7 +130,7 @@ class LocalBackend(Backend):
                     r = next(todo, None)
                     if r is None:
                         break
-                    pending.add(self._pool.submit(_run_task, key, scenario, seed, r))
+                    pending.add(self._pool.submit(_run_task, key, scenario, seed, r, kernel))
                 if not pending:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -157,15 +167,17 @@ class DaskBackend(Backend):
         if self._cluster is not None:
             self._cluster.close()
 
-    def map(self, scenario: Scenario, seed: int, replications: Iterable[int]) -> Iterator[Result]:
+    def map(self, scenario: Scenario, seed: int, replications: Iterable[int], kernel: str = "auto") -> Iterator[Result]:
         from distributed import as_completed
+
+        from sim.model import content_hash
 
         key = content_hash(scenario)
         [shared] = self._client.scatter([scenario], broadcast=True)
         todo = iter(replications)
 
         def submit(r: int):
-            return self._client.submit(_run_task, key, shared, seed, r, pure=False)
+            return self._client.submit(_run_task, key, shared, seed, r, kernel, pure=False)
 
         first = [submit(r) for r in _take(todo, WINDOW_PER_WORKER * self.workers)]
         if not first:
@@ -220,6 +232,7 @@ def iter_replications(
     engine: str = "local",
     scheduler: str | None = None,
     backend: Backend | None = None,
+    kernel: str = "auto",
 ) -> Iterator[Result]:
     """Yield results as they finish (in any order); each carries its replication index.
 
@@ -231,9 +244,10 @@ def iter_replications(
         engine: ``"local"`` or ``"dask"``.
         scheduler: Address of a running Dask scheduler (``tcp://host:port``).
         backend: An open backend to reuse (overrides ``engine``/``workers``/``scheduler``).
+        kernel: ``"auto"``, ``"simpy"`` or ``"compiled"`` (:mod:`sim.engines.select`).
     """
     with _backend(engine, workers, scheduler, backend) as chosen:
-        yield from chosen.map(scenario, seed, replications)
+        yield from chosen.map(scenario, seed, replications, kernel)
 
 
 def run_replications(
@@ -245,6 +259,7 @@ def run_replications(
     on_result: Callable[[Result], None] | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    kernel: str = "auto",
 ) -> list[Result]:
     """Run replications ``0..replications-1``; results sorted by replication.
 
@@ -258,7 +273,8 @@ def run_replications(
     shared = isinstance(progress, Progress)
     bar = progress if shared else Progress(replications, scenario.name, quiet=progress is False, lines=progress is True)
     try:
-        for result in iter_replications(scenario, seed, list(range(replications)), workers, engine, scheduler):
+        for result in iter_replications(scenario, seed, list(range(replications)), workers, engine, scheduler,
+                                        kernel=kernel):  # fmt: skip
             if on_result is not None:
                 on_result(result)
             results.append(result)

@@ -67,7 +67,7 @@ class Client:
     __slots__ = (
         "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
         "spell_start", "entered", "groups", "muni", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
-        "place", "place_target", "held_place", "clocks", "look_state", "look_table", "look_time",
+        "place", "place_target", "place_to", "held_place", "clocks", "look_state", "look_table", "look_time",
     )  # fmt: skip
 
     def __init__(self, population: int, number: int, row: tuple[array, int]):
@@ -80,7 +80,7 @@ class Client:
         self.state = None
         self.clocks = self.look_state = self.look_table = self.look_time = None
         self.slot = self.slot_team = None
-        self.place = self.place_target = self.held_place = None
+        self.place = self.place_target = self.place_to = self.held_place = None
 
 
 class HazardTables:
@@ -423,9 +423,12 @@ class Model:
             self._refuse(cl, s, k)
             return
         if to >= 0 and to != s and self._has_places[to]:
+            if cl.place is not None:  # already waiting for another place: that ticket is given up first
+                self._leave_place_queue(cl)
             pool = self.places[to]
             request = pool.request(self._priority(cl, ("place", to)) if pool.must_wait() else 0)
-            cl.place, cl.place_target = request, k
+            # the destination as drawn now (an intake assignment is drawn once, not again when the place comes)
+            cl.place, cl.place_target, cl.place_to = request, k, to
             if not request.granted:  # stay put, on the waiting list
                 self._count(cl, s, F_PWAIT)
                 self._record(cl, s, self.states[to].name, "place_request", "queue", "")
@@ -436,17 +439,22 @@ class Model:
 
     def _take_place(self, cl: Client) -> None:
         """The place is free: the transition that asked for it happens now."""
-        k, request = cl.place_target, cl.place
-        cl.place = cl.place_target = None
+        k, request, to = cl.place_target, cl.place, cl.place_to
+        cl.place = cl.place_target = cl.place_to = None
         cl.clocks = None
         s = cl.state
-        to, _, _, costed, _, _ = self._steps[s][k]
+        costed = self._steps[s][k][3]
         if costed and not self.ledger.affordable(s, k):
             self._granted(self.places[to].release(request))  # the money ran out while the client waited
             self._refuse(cl, s, k)
             return
         self._complete(cl, s, k, to)
         cl.held_place = request
+
+    def _leave_place_queue(self, cl: Client) -> None:
+        """Give up the place the client waits for (or was granted this instant and has not taken)."""
+        self._granted(self.places[cl.place_to].release(cl.place))
+        cl.place = cl.place_target = cl.place_to = None
 
     def _refuse(self, cl: Client, s: int, k: int) -> None:
         """No budget can pay this start: the client stays where it is."""
@@ -482,8 +490,7 @@ class Model:
             self._granted(self.places[s].release(cl.held_place))
             cl.held_place = None
         if cl.place is not None:  # leaving while waiting for a place elsewhere
-            self.places[self.states[s].transitions[cl.place_target].to].release(cl.place)
-            cl.place = cl.place_target = None
+            self._leave_place_queue(cl)
         if cl.slot is not None and (to < 0 or self._team_of[to] != cl.slot_team):
             self._granted(self.teams[cl.slot_team].release(cl.slot))
             cl.slot = cl.slot_team = None

@@ -120,7 +120,8 @@ def i_deel_risk_chart(annual: pd.DataFrame, path: Path, title: str, lang: str | 
     top.set_title(title)
     risk = deficit_probability(annual).set_index("year").loc[years]
     p, lo, hi = (100 * risk[c].to_numpy() for c in ("mean", "p5", "p95"))
-    bottom.errorbar(range(len(years)), p, yerr=[p - lo, hi - p], fmt="o", color=COLOURS[6], capsize=4)
+    # the Wilson interval holds p; at p = 0 or 1 rounding can put a bound a hair past it
+    bottom.errorbar(range(len(years)), p, yerr=np.clip([p - lo, hi - p], 0, None), fmt="o", color=COLOURS[6], capsize=4)
     for i, value in enumerate(p):
         bottom.annotate(t.percent(value / 100), (i + 0.06, value), ha="left", va="center", fontsize=8)
     bottom.set_ylim(-3, 103)
@@ -162,9 +163,22 @@ def budgets_chart(annual: pd.DataFrame, path: Path, title: str, lang: str | None
 
 
 def budget_charts(annual: pd.DataFrame, folder: Path, name: str, lang: str | None = None) -> None:
-    """``i_deel_risk.png`` and ``budgets.png`` when the run has a budget section (else nothing)."""
+    """``i_deel_risk.png`` and ``budgets.png`` when the run has a budget section (else nothing).
+
+    In a region (a ``municipality`` column) both charts are of the region's total rows, and each
+    municipality gets its own ``i_deel_risk_<municipality>.png``: the grant is paid per municipality,
+    so is the deficit risk.
+    """
+    from sim.io.tables import TOTAL
+
     if "i_deel_result" not in annual:
         return
     t = _t(lang)
-    i_deel_risk_chart(annual, Path(folder) / "i_deel_risk.png", f"{name}: {t('chart.ideel_title')}", lang)
-    budgets_chart(annual, Path(folder) / "budgets.png", f"{name}: {t('chart.budgets_title')}", lang)
+    region = "municipality" in annual
+    total = annual[annual["municipality"] == TOTAL] if region else annual
+    i_deel_risk_chart(total, Path(folder) / "i_deel_risk.png", f"{name}: {t('chart.ideel_title')}", lang)
+    budgets_chart(total, Path(folder) / "budgets.png", f"{name}: {t('chart.budgets_title')}", lang)
+    if region:
+        for muni, rows in annual[annual["municipality"] != TOTAL].groupby("municipality", sort=False):
+            i_deel_risk_chart(rows, Path(folder) / f"i_deel_risk_{muni}.png", f"{name}, {muni}: {t('chart.ideel_title')}",
+                              lang)  # fmt: skip

@@ -10,9 +10,9 @@ Layout of a run folder::
     manifest.json               written last: present only when the run is complete
 
 Replications are streamed from the backend and saved one by one; the tables
-are then built from the saved files in replication order, one replication at
-a time, so the outputs are identical whether or not the run was interrupted
-and resumed, and memory does not grow with monthly arrays.
+are then built from the saved files in replication order, ``TABLE_CHUNK``
+replications at a time, so the outputs are identical whether or not the run
+was interrupted and resumed, and memory does not grow with monthly arrays.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.engines.backends import iter_replications, make_backend
+from sim.engines.select import Choice, choose
 from sim.io.plots import budget_charts, caseload_fan_chart
 from sim.io.safety import claim_folder, merge_into, new_folder
 from sim.io.tables import annual_table, group_table, month_labels, monthly_table, summary_table, write_json
@@ -40,6 +41,7 @@ from sim.model.uncertainty import band_note
 from sim.util.progress import Progress
 
 FORMAT = 1  # version of the run-folder layout, part of the resume identity
+TABLE_CHUNK = 50  # replications turned into table rows at once: vectorised, and memory stays bounded
 
 
 @dataclass
@@ -52,6 +54,7 @@ class RunSettings:
     scheduler: str | None = None
     resume: bool = False
     lang: str | None = None  # chart labels: nl or en (default: the scenario's language, else nl)
+    kernel: str = "auto"  # sim.engines.select.KERNELS
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -96,6 +99,7 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path | None, f
     """
     started = time.perf_counter()
     compiled = compile_scenario(scenario)
+    kernel = choose(compiled, settings.kernel)  # before anything is written: a kernel that cannot run fails here
     with make_backend(settings.engine, settings.workers, settings.scheduler) as backend:
         if out is None:
             claim = new_folder("run", scenario.name)
@@ -103,7 +107,7 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path | None, f
             claim = claim_folder(Path(out), "run", force=force, resume=settings.resume)
         with claim:
             try:
-                _simulate_into(scenario, compiled, settings, claim.path, backend, started)
+                _simulate_into(scenario, compiled, settings, claim.path, backend, started, kernel)
             except KeyboardInterrupt:
                 saved = len(replication_folder(scenario, settings.seed, claim.path).done())
                 raise RunInterrupted(claim.path, saved) from None
@@ -111,7 +115,7 @@ def run_to_folder(scenario: Scenario, settings: RunSettings, out: Path | None, f
 
 
 def _simulate_into(
-    scenario: Scenario, compiled: Compiled, settings: RunSettings, out: Path, backend, started: float
+    scenario: Scenario, compiled: Compiled, settings: RunSettings, out: Path, backend, started: float, kernel: Choice
 ) -> None:
     folder = replication_folder(scenario, settings.seed, out)
     folder.open(resume=settings.resume)
@@ -125,7 +129,7 @@ def _simulate_into(
         lines=settings.progress is not None,
     )  # fmt: skip
     with bar:
-        for result in iter_replications(scenario, settings.seed, todo, backend=backend):
+        for result in iter_replications(scenario, settings.seed, todo, backend=backend, kernel=kernel.kernel):
             result_to_npz(result, folder.path(result.replication), stamp)
             bar.update()
     manifest = {
@@ -136,6 +140,9 @@ def _simulate_into(
         "replications_computed": len(todo),
         "replications_reused": len(reused),
         "engine": settings.engine,
+        "kernel": kernel.kernel,  # the engine that ran the replications computed now
+        "kernel_requested": settings.kernel,
+        "kernel_reason": kernel.reason,
         "workers": settings.workers,
         "years": scenario.years,
         "bands_cover": band_note(scenario),
@@ -177,14 +184,15 @@ def _write_tables(
     events = clients = 0
     stamp = {"version": __version__, "scenario_sha256": folder.identity["scenario_sha256"], "seed": folder.identity["seed"]}
     with open(tmp / "monthly.csv", "w", newline="") as monthly_csv:
-        for r in range(replications):
-            result = result_from_npz(folder.path(r), stamp | {"replication": r})
-            monthly_table(compiled, [result]).to_csv(monthly_csv, index=False, header=r == 0)
-            annual_parts.append(annual_table(compiled, [result]))
-            group_parts.append(group_table(compiled, [result]))
-            stocks.append(result.stock[:, on])
-            events += int(result.events_processed)
-            clients += int(result.clients)
+        for first in range(0, replications, TABLE_CHUNK):
+            chunk = range(first, min(first + TABLE_CHUNK, replications))
+            results = [result_from_npz(folder.path(r), stamp | {"replication": r}) for r in chunk]
+            monthly_table(compiled, results).to_csv(monthly_csv, index=False, header=first == 0)
+            annual_parts.append(annual_table(compiled, results))
+            group_parts.append(group_table(compiled, results))
+            stocks += [result.stock[:, on] for result in results]
+            events += sum(int(result.events_processed) for result in results)
+            clients += sum(int(result.clients) for result in results)
     annual = pd.concat(annual_parts, ignore_index=True)
     annual.to_csv(tmp / "annual.csv", index=False)
     summary_table(annual, band_note(scenario)).to_csv(tmp / "summary.csv", index=False)

@@ -12,16 +12,16 @@ in every scenario compared, and a change to one hazard moves only that
 transition's events: that is what makes paired differences tight.
 
 A client that uses up its row (more sojourns or intakes than the row holds)
-continues on a generator of its own, the one exception to the rule above: it
-is the standard library's Mersenne Twister seeded from a hash of the client's
-identity, because it starts about five times faster than a NumPy generator and
-thousands of long-lived clients need one.
+continues on a generator of its own, the one exception to the rule above: a
+counter-based SplitMix64 keyed by ``(seed, replication, population, number)``
+(:class:`CounterRandom`). Draw ``i`` is a pure function of the key and ``i``, so
+it costs nothing to start (thousands of long-lived clients need one) and the
+compiled engine computes the very same numbers (``sim/engines/fast_random.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
+import math
 from array import array
 from enum import IntEnum
 from typing import NamedTuple
@@ -29,6 +29,8 @@ from typing import NamedTuple
 import numpy as np
 
 BLOCK = 512  # clients per generated block of rows
+MASK64 = (1 << 64) - 1
+GAMMA = 0x9E3779B97F4A7C15  # SplitMix64's increment (the golden ratio in 64 bits)
 
 
 class Stream(IntEnum):
@@ -116,18 +118,24 @@ class Streams:
         block, row = divmod(number, BLOCK)
         cached = self._blocks.get(population)
         if cached is None or cached[0] != block:  # clients are numbered in creation order
-            rows = self.block(population, block)
-            self._arrays[population] = rows
-            rows = rows.copy()
-            c0 = self.layout.clock0
-            rows[:, c0:] = -np.log1p(-rows[:, c0:])  # uniforms -> unit exponentials
-            cached = self._blocks[population] = (block, array("d", rows.tobytes()))
+            uniforms = self.block(population, block)
+            self._arrays[population] = uniforms
+            cached = self._blocks[population] = (block, array("d", self.clocked(uniforms).tobytes()))
         return cached[1], row * self.layout.width
 
-    def overflow(self, population: int, number: int) -> random.Random:
+    def clocked(self, uniforms: np.ndarray) -> np.ndarray:
+        """A copy of a block with its clock columns turned into unit exponentials ``-log1p(-u)``.
+
+        Every engine goes through this one function: NumPy's ``log1p`` may differ from the C
+        library's in the last bit, and from itself between array layouts."""
+        rows = uniforms.copy()
+        c0 = self.layout.clock0
+        rows[:, c0:] = -np.log1p(-rows[:, c0:])
+        return rows
+
+    def overflow(self, population: int, number: int) -> CounterRandom:
         """The generator a client continues on once its row is used up (see the module docstring)."""
-        key = f"{self.seed}/{self.replication}/{population}/{number}".encode()
-        return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=16).digest(), "big"))
+        return CounterRandom(client_key(overflow_base(self.seed, self.replication), population, number))
 
     def profile(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> int:
         """The client's profile: its attribute levels as one mixed-radix number, in the order of
@@ -152,3 +160,50 @@ def profiles(uniforms: np.ndarray, cdfs: tuple[tuple[float, ...], ...]) -> np.nd
         level = np.minimum(np.searchsorted(cdf, uniforms[:, a], side="right"), len(cdf) - 1)
         out = out * len(cdf) + level
     return out
+
+
+# -- the overflow generator: SplitMix64 on a counter ----------------------------------------------
+# The compiled engine has the same three functions in sim/engines/fast_random.py; tests/test_engines.py
+# checks that both give the same bits.
+def mix64(z: int) -> int:
+    """SplitMix64's output function (Stafford's variant 13) on a 64-bit integer."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def _fold(key: int, part: int) -> int:
+    return mix64(((key ^ part) + GAMMA) & MASK64)
+
+
+def overflow_base(seed: int, replication: int) -> int:
+    """The part of an overflow key shared by every client of one replication (seeds of any size)."""
+    key, seed = 0, int(seed)
+    while True:  # 64 bits at a time, so two seeds never share a key
+        key = _fold(key, seed & MASK64)
+        seed >>= 64
+        if not seed:
+            break
+    return _fold(key, int(replication) & MASK64)
+
+
+def client_key(base: int, population: int, number: int) -> int:
+    return _fold(_fold(base, population & MASK64), number & MASK64)
+
+
+class CounterRandom:
+    """Uniforms ``(mix64(key + i * GAMMA) >> 11) * 2**-53`` for draws ``i = 1, 2, ...``; exponentials
+    ``-log1p(-u)``. The two methods a client uses have :class:`random.Random`'s names."""
+
+    __slots__ = ("count", "key")
+
+    def __init__(self, key: int):
+        self.key = key
+        self.count = 0
+
+    def random(self) -> float:
+        self.count += 1
+        return (mix64((self.key + self.count * GAMMA) & MASK64) >> 11) * 2.0**-53
+
+    def expovariate(self, lambd: float = 1.0) -> float:
+        return -math.log1p(-self.random()) / lambd

@@ -26,7 +26,7 @@ from sim.analysis.calibration.params import get_value, round_value, set_values
 from sim.analysis.calibration.targets import Target, horizon_months, measure, reinflow_analytic, reinflow_from_events
 from sim.analytic import expected
 from sim.engines.backends import worker_init
-from sim.engines.simpy_engine import simulate
+from sim.engines.select import simulate
 from sim.model.compiled import compile_scenario
 from sim.model.loader import validate
 from sim.util.progress import Progress

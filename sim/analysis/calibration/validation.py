@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 from sim.analysis.calibration.params import set_values  # noqa: E402
 from sim.analysis.calibration.targets import horizon_months, load_targets, measure, state_mask  # noqa: E402
 from sim.analytic import expected  # noqa: E402
-from sim.engines.simpy_engine import simulate  # noqa: E402
+from sim.engines.select import simulate  # noqa: E402
 from sim.io.tables import atomic_folder  # noqa: E402
 from sim.model import load_scenario  # noqa: E402
 from sim.model.compiled import compile_scenario  # noqa: E402

@@ -1,0 +1,107 @@
+"""The compiled engine's records and bookkeeping: the layout of its arrays and the small helpers every part uses.
+
+A household is an index ``c`` into the state's record arrays (initial
+households first, then arrivals in order): ``st.ci[c, C_*]`` holds its integers
+and flags, ``st.cf[c, C_*]`` its floats and then its clocks, one row per
+household so that an event touches a few cache lines, not one per field.
+``m`` is the model (:class:`sim.engines.fast_model.KernelModel`), ``st`` one
+replication (:class:`sim.engines.fast_model.KernelState`). The helpers mirror
+the SimPy engine's methods of the same names (:mod:`sim.engines.simpy_engine`).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from sim.engines import fast_queue as fq
+from sim.engines.fast_random import client_key
+from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX
+from sim.model.streams import N_INTAKE, Stream
+
+F_ENTRIES = FLOW_INDEX["entries"]
+F_INFLOW = FLOW_INDEX["inflow"]
+F_WITHDRAWN = FLOW_INDEX["withdrawn"]
+F_GWAIT = FLOW_INDEX["guidance_waits"]
+F_GSTART = FLOW_INDEX["guidance_starts"]
+F_PWAIT = FLOW_INDEX["place_waits"]
+F_REFUSED = FLOW_INDEX["refused"]
+POP_INITIAL, POP_ARRIVALS = int(Stream.INITIAL), int(Stream.ARRIVALS)
+
+NONE = -9  # a household's state once it has left the model (or before it arrives)
+# what a household's queue entry resumes (ci[c, C_KIND])
+E_PLAIN, E_TIMER, E_WAKE, E_SEARCH, E_ARRIVAL, E_MONTH, E_CAPACITY = 0, 1, 2, 3, 4, 5, 6
+WOKEN_BY_TIMER, WOKEN_BY_GRANT = 0, 1
+# a household's record (st.ci); C_LIVE must stay column 0: the event queue reads it (fast_queue.LIVE)
+(C_LIVE, C_KIND, C_STATE, C_PENDING, C_PROFILE, C_SOJOURNS, C_HAS_CLOCKS, C_PLACE, C_PLACE_K, C_PLACE_GRANTED,
+ C_SLOT_TEAM, C_SLOT_GRANTED, C_WOKEN, C_WAKE_VALUE, C_HELD, C_INTAKES, C_OVERFLOW, C_LOOK_STATE, C_LOOK_MODE,
+ C_LOOK_EXCL, C_SLOT_POS, C_PLACE_POS) = range(22)
+N_CI = 22
+C_LOONWAARDE, C_SPELL, C_LOOK_TIME, C_CLOCKS = 0, 1, 2, 3  # st.cf; the clocks take the rest of the row
+# a household's row of Streams uniforms, by purpose: st.draws[D_*, c] and st.clocks[sojourn, c, transition]
+D_INTAKE, D_INITIAL, D_WITHDRAW = 0, N_INTAKE, N_INTAKE + 1
+# st.ints: counters and positions that outlive one call of the kernel
+I_SEQ, I_SCHEDULED, I_CLIENTS, I_ARRIVAL, I_MONTH, I_SEGMENT, I_OPS, I_DEFICIT, I_FINISHED = range(9)
+N_INTS = 9
+# ledger hook calls recorded for the driver (op_kind)
+OP_TRANSITION, OP_MOVE, OP_REFUSED, OP_CLOSE, OP_AFFORDABLE, OP_PAID = 0, 1, 2, 3, 4, 5
+OPS_MARGIN = 8  # the most hook calls one event can record, with room to spare
+# what run() returns
+DONE, YEAR_END, OPS_FULL = 0, 1, 2
+
+
+# -- bookkeeping ----------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", inline="always")
+def schedule(st, ident, at, kind):
+    seq = st.ints[I_SEQ]
+    st.ints[I_SEQ] = seq + 1
+    st.ci[ident, C_KIND] = kind
+    fq.schedule(st, ident, at, seq, st.horizon)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def count(m, st, now, s, flow):
+    """``Model._count``."""
+    month = int(now)
+    if month < m.n_months:
+        st.flows[month, s, flow] += 1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def add_stock(st, now, s, delta):
+    """``Model._add_stock``."""
+    st.area[s] += st.stock[s] * (now - st.since[s])
+    st.since[s] = now
+    st.stock[s] += delta
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def op(st, kind, t, client, profile, s, k, to, x):
+    i = st.ints[I_OPS]
+    st.ints[I_OPS] = i + 1
+    st.op_kind[i], st.op_t[i], st.op_client[i], st.op_profile[i] = kind, t, client, profile
+    st.op_s[i], st.op_k[i], st.op_to[i], st.op_x[i] = s, k, to, x
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def client_id(m, c):
+    return c if c < m.n_initial else CLIENT_ID_ARRIVAL + (c - m.n_initial)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def overflow_key(m, st, c):
+    if c < m.n_initial:
+        return client_key(st.key[0], POP_INITIAL, c)
+    return client_key(st.key[0], POP_ARRIVALS, c - m.n_initial)
+
+
+@njit(cache=True, error_model="numpy")
+def close_month(m, st, month, at):
+    """``Model._close_month`` (the ledger's part is recorded for the driver)."""
+    for s in range(m.n_states):
+        st.area[s] += st.stock[s] * (at - st.since[s])
+        st.since[s] = at
+        st.person_months[month, s] = st.area[s]
+        st.area[s] = 0.0
+        st.stock_history[month, s] = st.stock[s]
+    if m.has_budget:
+        op(st, OP_CLOSE, at, 0, 0, month, 0, 0, 0.0)

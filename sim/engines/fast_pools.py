@@ -1,0 +1,146 @@
+"""The compiled engine's waiting lists and money: ``SlotPool`` and the ledger's affordability, in numba.
+
+Pools are numbered teams first, then the states with places in state order
+(the SimPy engine's order of ``set_capacity`` at a lever date). A pool's
+waiting list is a heap in ``st.wait_key[pool]``/``st.wait_client[pool]``
+(:mod:`sim.engines.fast_queue`); a household's place in it is in its record.
+The kernel keeps the purse balances the ledger would have, so that it refuses
+a start exactly when the ledger would; the driver checks that against the
+ledger (:mod:`sim.engines.fast`).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from sim.engines import fast_queue as fq
+from sim.engines.fast_layout import (
+    C_LOONWAARDE,
+    C_PLACE_GRANTED,
+    C_PLACE_POS,
+    C_PROFILE,
+    C_SLOT_GRANTED,
+    C_SLOT_POS,
+    C_SLOT_TEAM,
+    C_SPELL,
+    C_STATE,
+    C_WAKE_VALUE,
+    C_WOKEN,
+    E_WAKE,
+    F_GSTART,
+    F_GWAIT,
+    I_DEFICIT,
+    OP_AFFORDABLE,
+    WOKEN_BY_GRANT,
+    count,
+    op,
+    schedule,
+)  # fmt: skip
+from sim.model.compiled import RULE_LEVEL, RULE_NEW_SPELL
+
+
+# -- money: the ledger's affordability, mirrored ---------------------------------------------------
+@njit(cache=True, error_model="numpy", inline="always")
+def affordable(m, st, now, s, k):
+    """``Ledger.affordable``, recorded so that the driver can check the ledger's answer was the same."""
+    ok = payer(m, st, s, k) >= 0
+    op(st, OP_AFFORDABLE, now, 0, 0, s, k, 1 if ok else 0, 0.0)
+    return ok
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def payer(m, st, s, k):
+    """``Ledger._payer``: the index into the payer chain of the first purse that can pay, or -1."""
+    for i in range(m.chain0[s, k], m.chain0[s, k] + m.chain_n[s, k]):
+        if m.chain_fund[i] and st.ints[I_DEFICIT] != 0:
+            continue
+        p = m.chain_purse[i]
+        if m.purse_negative[p] or st.balance[p] >= m.chain_cost[i]:
+            return i
+    return -1
+
+
+# -- waiting lists ---------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy", inline="always")
+def wake_up(st, now, c):
+    """``Model._granted`` for one ticket: ring the household's wake-up unless something already did."""
+    if not st.ci[c, C_WOKEN]:
+        st.ci[c, C_WOKEN] = 1
+        st.ci[c, C_WAKE_VALUE] = WOKEN_BY_GRANT
+        schedule(st, c, now, E_WAKE)
+
+
+@njit(cache=True, error_model="numpy")
+def grant(m, st, now, pool, wake):
+    """``SlotPool._grant``; with ``wake`` the engine wakes the households served (``_granted``)."""
+    slot = pool < m.n_teams
+    pos = st.ci[:, C_SLOT_POS] if slot else st.ci[:, C_PLACE_POS]
+    while st.pool_in_use[pool] < st.pool_capacity[pool] and st.pool_waiting[pool] > 0:
+        c = fq.wait_pop(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool])
+        st.pool_waiting[pool] -= 1
+        st.pool_in_use[pool] += 1
+        if slot:
+            st.ci[c, C_SLOT_GRANTED] = 1
+        else:
+            st.ci[c, C_PLACE_GRANTED] = 1
+        if wake:
+            wake_up(st, now, c)
+
+
+@njit(cache=True, error_model="numpy")
+def request(m, st, now, pool, c, priority):
+    """``SlotPool.request``: True when granted at once, else ``c`` joins the waiting list."""
+    if st.pool_in_use[pool] < st.pool_capacity[pool] and st.pool_waiting[pool] == 0:
+        st.pool_in_use[pool] += 1
+        return True
+    order = st.pool_order[pool]
+    st.pool_order[pool] = order + 1
+    pos = st.ci[:, C_SLOT_POS] if pool < m.n_teams else st.ci[:, C_PLACE_POS]
+    key = (priority << fq.ORDER_BITS) + order
+    st.pool_waiting[pool] = fq.wait_push(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool], c, key)
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def release(m, st, now, pool, c, granted, wake):
+    """``SlotPool.release``: give back a granted slot (serving the next in line) or leave the list."""
+    if granted:
+        st.pool_in_use[pool] -= 1
+        grant(m, st, now, pool, wake)
+        return
+    pos = st.ci[:, C_SLOT_POS] if pool < m.n_teams else st.ci[:, C_PLACE_POS]
+    st.pool_waiting[pool] = fq.wait_remove(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool], c)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def must_wait(st, pool):
+    return st.pool_in_use[pool] >= st.pool_capacity[pool] or st.pool_waiting[pool] > 0
+
+
+@njit(cache=True, error_model="numpy")
+def rank(m, st, now, c, pool):
+    """``Model._priority``: lexicographic rules, lower is served first."""
+    first, n = m.rule0[pool], m.rule_n[pool]
+    score = 0
+    for i in range(n):
+        r = first + i
+        kind = m.rule_kind[r]
+        if kind == RULE_LEVEL:
+            hit = m.levels[st.ci[c, C_PROFILE], m.rule_attribute[r]] == m.rule_level[r]
+        elif kind == RULE_NEW_SPELL:
+            hit = now - st.cf[c, C_SPELL] < m.rule_threshold[r]
+        else:
+            hit = st.cf[c, C_LOONWAARDE] >= m.rule_threshold[r]
+        if hit:
+            score += 1 << (n - 1 - i)
+    return -score
+
+
+@njit(cache=True, error_model="numpy")
+def request_slot(m, st, now, c, team):
+    """``Model._request_slot``."""
+    priority = rank(m, st, now, c, team) if must_wait(st, team) else 0
+    granted = request(m, st, now, team, c, priority)
+    st.ci[c, C_SLOT_TEAM] = team
+    st.ci[c, C_SLOT_GRANTED] = 1 if granted else 0
+    count(m, st, now, st.ci[c, C_STATE], F_GSTART if granted else F_GWAIT)
