@@ -178,7 +178,7 @@ def _write_tables(
         for r in range(replications):
             result = result_from_npz(folder.path(r), stamp | {"replication": r})
             monthly_table(compiled, [result]).to_csv(monthly_csv, index=False, header=r == 0)
-            annual_parts.append(annual_table(compiled, [result]))
+            annual_parts.append(annual_table(compiled, [result], scenario.monitors))
             group_parts.append(group_table(compiled, [result]))
             stocks.append(result.stock[:, on])
             events += int(result.events_processed)
