@@ -162,9 +162,12 @@ def budgets_chart(annual: pd.DataFrame, path: Path, title: str, lang: str | None
 
 
 def budget_charts(annual: pd.DataFrame, folder: Path, name: str, lang: str | None = None) -> None:
-    """``i_deel_risk.png`` and ``budgets.png`` when the run has a budget section (else nothing)."""
+    """``i_deel_risk.png`` and ``budgets.png`` when the run has a budget section (else nothing); for a region
+    (a ``municipality`` column) the charts show its total rows."""
     if "i_deel_result" not in annual:
         return
+    if "municipality" in annual:
+        annual = annual[annual["municipality"] == "total"].drop(columns="municipality")
     t = _t(lang)
     i_deel_risk_chart(annual, Path(folder) / "i_deel_risk.png", f"{name}: {t('chart.ideel_title')}", lang)
     budgets_chart(annual, Path(folder) / "budgets.png", f"{name}: {t('chart.budgets_title')}", lang)
