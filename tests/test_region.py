@@ -187,3 +187,19 @@ def test_voorschoten_leaving_resplits_the_costs_over_two(arms):
                               municipality="voorschoten")  # fmt: skip
     print(f"Voorschoten leaves, its re-integration exits to work 2026-2028: {mean:+.1f} [{low:+.1f}, {high:+.1f}]")
     assert high < 0
+
+
+def test_the_comparison_report_and_workbook_of_a_region(arms, tmp_path):
+    """compare's files for a region: comparison.csv by municipality and total, the report and workbook (their
+    charts and key figures show the region's total), and explore's band charts."""
+    from sim.explore.app import band_charts
+    from sim.report.comparison import write_comparison
+    from sim.util.i18n import Texts
+
+    out = write_comparison(arms, tmp_path / "compare", years_shown=[2026, 2027, 2028])
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(dict.fromkeys(table["municipality"])) == ["total", *MUNIS]
+    assert {"report.html", "comparison.xlsx", "manifest.json"} <= {p.name for p in out.iterdir()}
+    assert (out / "charts" / "i_deel.png").exists()
+    assert "Voorschoten leaves" in (out / "report.html").read_text()
+    assert len(band_charts(arms[:2], Texts("en"))) >= 3
