@@ -169,7 +169,7 @@ def test_a_990000_character_name_is_refused_with_the_limit(tmp_path, capsys):
 
 def test_a_missing_path_never_runs_the_bundled_scenario_of_that_name(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for given in ("/some/missing/wassenaar.toml", "wassenaar.toml", "sub/wassenaar"):
+    for given in ("/some/missing/wassenaar_region.toml", "wassenaar_region.toml", "sub/wassenaar_region"):
         assert main(["run", given, "-r", "1", "-q"]) == 2
         assert_one_clean_error(capsys.readouterr().err, given, "no such file")
     assert list(tmp_path.iterdir()) == []  # nothing ran, so no runs/ folder
@@ -177,11 +177,11 @@ def test_a_missing_path_never_runs_the_bundled_scenario_of_that_name(tmp_path, c
 
 def test_bundled_scenarios_by_bare_name_and_paths_as_given(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert load_scenario("wassenaar").name == load_scenario(BUNDLED / "wassenaar.toml").name
-    mine = tmp_path / "wassenaar.toml"
+    assert load_scenario("wassenaar_region").name == load_scenario(BUNDLED / "wassenaar_region.toml").name
+    mine = tmp_path / "wassenaar_region.toml"
     mine.write_text((DATA / "three_states.toml").read_text())
-    assert load_scenario("wassenaar.toml").name == "three states"  # a path is a path, even if a name matches
-    assert load_scenario("wassenaar").name != "three states"  # a bare name is the bundled scenario
+    assert load_scenario("wassenaar_region.toml").name == "three states"  # a path is a path, even if a name matches
+    assert load_scenario("wassenaar_region").name != "three states"  # a bare name is the bundled scenario
     with pytest.raises(ScenarioError, match="no bundled scenario of that name"):
         load_scenario("no_such_name")
 

@@ -69,3 +69,48 @@ def test_outflow_percentage_and_its_goal():
     assert frame.set_index("year")["outflow_pct"].to_dict() == {2020: 10.0, 2021: 10.0, 2022: 11.5}
     assert frame.attrs["goal_met_share"] == 0.75
     assert "met in 75% of 4 replications" in frame.attrs["verdict"]
+
+
+def test_a_group_outflow_monitor_adds_paired_annual_columns():
+    """An outflow-rate monitor over some states: its yearly flow, the states' average stock and the
+    percentage, per municipality and in total; the flow is the one the monthly flows by state give."""
+    from sim import compile_scenario, load_scenario, simulate
+    from sim.io.tables import annual_columns, annual_table
+    from sim.model.records import FLOW_INDEX
+
+    from .conftest import DATA
+
+    group = {"kind": "outflow_rate", "label": "ready group to work", "states": ["ready"], "source": SOURCE}
+    scenario = load_scenario(DATA / "region.toml", overrides={"monitors": {"ready_work": group}})
+    c = compile_scenario(scenario)
+    result = simulate(c, seed=3, replication=0)
+    annual = annual_table(c, [result], scenario.monitors)
+    assert {"monitor_ready_work_flow", "monitor_ready_work_mean", "monitor_ready_work_pct"} <= set(annual_columns(c, scenario.monitors))
+    total = annual[annual["municipality"] == "total"].set_index("year")
+    ready = c.index("ready")
+    for y, year in enumerate(total.index):
+        months = slice(12 * y, 12 * y + 12)
+        assert total.loc[year, "monitor_ready_work_flow"] == result.flows[months, ready, FLOW_INDEX["exits_work"]].sum()
+        mean = result.person_months[months, ready].sum() / 12
+        assert total.loc[year, "monitor_ready_work_mean"] == pytest.approx(mean, abs=1e-5)
+        assert total.loc[year, "monitor_ready_work_pct"] == pytest.approx(100 * total.loc[year, "monitor_ready_work_flow"] / mean)
+    parts = annual[annual["municipality"] != "total"].groupby("year")["monitor_ready_work_flow"].sum()
+    assert parts.to_dict() == total["monitor_ready_work_flow"].to_dict()
+    arm = SimpleNamespace(annual=annual, scenario=scenario)
+    frame = outflow_table(arm, scenario.monitors["ready_work"])
+    assert frame["outflow_pct"].tolist() == pytest.approx(total["monitor_ready_work_pct"].tolist(), abs=1e-3)
+    assert "verdict" not in frame.attrs  # no goal, no verdict
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"goal_year": 2025}, "goal_year and above go together"),
+    ({"states": ["nowhere"]}, "unknown state 'nowhere'"),
+])  # fmt: skip
+def test_outflow_monitor_problems(change, words):
+    from sim import ScenarioError, load_scenario
+
+    from .conftest import DATA
+
+    group = {"kind": "outflow_rate", "label": "x", "source": SOURCE} | change
+    with pytest.raises(ScenarioError, match=words):
+        load_scenario(DATA / "region.toml", overrides={"monitors": {"m": group}})

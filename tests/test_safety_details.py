@@ -259,7 +259,7 @@ def test_die_with_parent_in_a_child_process():
 
 
 def test_parameters_and_scenarios_commands(capsys):
-    assert main(["parameters", "wassenaar"]) == 0
+    assert main(["parameters", "wassenaar_region"]) == 0
     assert capsys.readouterr().out.startswith("# Parameters:")
     assert main(["scenarios"]) == 0
     assert "utrecht_baseline" in capsys.readouterr().out

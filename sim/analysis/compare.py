@@ -123,7 +123,7 @@ def arm_from_results(key: str, scenario: Scenario, results: list[Result], seed: 
         key=key,
         scenario=scenario,
         compiled=compiled,
-        annual=annual_table(compiled, results),
+        annual=annual_table(compiled, results, scenario.monitors),
         caseload=np.stack([r.stock[:, on].sum(axis=1) for r in results]),
         exits_work=np.stack([r.flows[:, :, FLOW_INDEX["exits_work"]].sum(axis=1) for r in results]),
         movements=np.stack([r.flows[:, :, indicators] for r in results]),

@@ -91,7 +91,7 @@ def check_request(raw: dict[str, Any], name, lever: str, metric: str, year: int 
     """
     for x in bounds:
         sc = validate(set_lever(raw, lever, float(x)), origin=f"{name} with {lever}={x}")
-    columns = annual_columns(compile_scenario(sc))
+    columns = annual_columns(compile_scenario(sc), sc.monitors)
     if metric not in columns:
         raise GoalSeekError(f"--target: unknown metric {metric!r} (annual columns: {', '.join(columns)})")
     first, last = sc.start.year, sc.start.year + sc.years - 1

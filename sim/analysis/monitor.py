@@ -116,24 +116,35 @@ def _published(monitor: MovementsMonitor, start: dt.date, q: int) -> float:
     return float("nan")
 
 
-def outflow_table(arm, monitor: OutflowMonitor) -> pd.DataFrame:
+def outflow_table(arm, monitor: OutflowMonitor, name: str | None = None) -> pd.DataFrame:
     """One row per simulated year: the outflow percentage (mean and 5-95%), and the goal's verdict.
 
-    The percentage is ``100 x flow / caseload_mean`` per replication. The verdict compares the goal
-    year with every year it must exceed: ``goal_met_share`` is the share of replications in which it
-    exceeds them all (so the model's own uncertainty about the goal is visible, not only the means).
+    The percentage is ``100 x flow / caseload_mean`` per replication, over the monitor's states when it
+    names some (the annual table's ``monitor_<name>_pct``; ``name`` defaults to the monitor's key in the
+    arm's scenario). The verdict compares the goal year with every year it must exceed: ``goal_met_share``
+    is the share of replications in which it exceeds them all (so the model's own uncertainty about the
+    goal is visible, not only the means). A monitor without a goal gets no verdict.
     """
     annual = arm.annual
     if "municipality" in annual:
         annual = annual[annual["municipality"] == "total"]
-    flow = annual["exits_work"] + annual["exits_other"] if monitor.flow == "exits" else annual[monitor.flow]
-    rate = (100 * flow / annual["caseload_mean"]).rename("rate")
+    if name is None:
+        scenario = getattr(arm, "scenario", None)
+        name = next((n for n, m in getattr(scenario, "monitors", {}).items() if m is monitor), None)
+    column = f"monitor_{name}_pct"
+    if column in annual:
+        rate = annual[column].rename("rate")
+    elif monitor.states:
+        raise ValueError(f"{column}: the annual table has no column for this monitor's states")
+    else:
+        flow = annual["exits_work"] + annual["exits_other"] if monitor.flow == "exits" else annual[monitor.flow]
+        rate = (100 * flow / annual["caseload_mean"]).rename("rate")
     wide = pd.concat([annual[["replication", "year"]], rate], axis=1).pivot(index="replication", columns="year", values="rate")
     rows = [{"year": int(y), "outflow_pct": wide[y].mean(), "outflow_pct_p5": wide[y].quantile(0.05),
              "outflow_pct_p95": wide[y].quantile(0.95)} for y in wide.columns]  # fmt: skip
     frame = pd.DataFrame(rows)
     years = [monitor.goal_year, *monitor.above]
-    if all(y in wide.columns for y in years):
+    if monitor.goal_year is not None and all(y in wide.columns for y in years):
         met = (wide[monitor.goal_year].to_numpy()[:, None] > wide[monitor.above].to_numpy()).all(axis=1)
         frame["goal"] = ["goal year" if y == monitor.goal_year else "compared" if y in monitor.above else "" for y in frame["year"]]
         frame.attrs["goal_met_share"] = float(met.mean())

@@ -298,7 +298,7 @@ def _run_point(scenario, params: SweepParameters, settings: SweepSettings, backe
         batch = range(n, min(n + settings.replications, settings.max_replications))
         results = sorted(backend.map(scenario, settings.seed, batch, settings.kernel), key=lambda r: r.replication)
         for res in results:
-            annual = annual_table(compiled, [res])
+            annual = annual_table(compiled, [res], scenario.monitors)
             rows.append(annual[annual["year"] == year])
         n = batch.stop
         table = pd.concat(rows, ignore_index=True)

@@ -65,7 +65,7 @@ def handle(args: argparse.Namespace) -> int:
                     frame = monitor_table(arm, m, start=args.start)
                     monitor_chart(frame, tmp / f"monitor_{name}.png", f"{m.label}: {scenario.name}", m.indicators)
                 else:
-                    frame = outflow_table(arm, m)
+                    frame = outflow_table(arm, m, name)
                     if "verdict" in frame.attrs:
                         lines.append(frame.attrs["verdict"])
                 frame.to_csv(tmp / f"monitor_{name}.csv", index=False)

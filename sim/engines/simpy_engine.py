@@ -167,6 +167,7 @@ class Model:
              for k, tr in enumerate(st.transitions)]
             for s, st in enumerate(self.states)
         ]  # fmt: skip
+        self._stops = [team.stops for team in compiled.teams]  # (attribute, level, from) a team stopped serving
         self._rules = {("team", i): t.priority for i, t in enumerate(compiled.teams)}
         self._rules |= {("place", s): self.states[s].priority for s in self.places}
 
@@ -348,10 +349,16 @@ class Model:
             team = team_of[s]
             mode = NO_TEAM
             if team >= 0:
-                if cl.slot is None:
-                    self._request_slot(cl, team)
-                mode = GUIDED if cl.slot.granted else UNGUIDED
-            waiting = mode == UNGUIDED or cl.place is not None
+                if self._stops[team] and self._barred(cl, team):  # the team no longer serves this household
+                    if cl.slot is not None:
+                        self._granted(self.teams[team].release(cl.slot))
+                        cl.slot = cl.slot_team = None
+                    mode = UNGUIDED
+                else:
+                    if cl.slot is None:
+                        self._request_slot(cl, team)
+                    mode = GUIDED if cl.slot.granted else UNGUIDED
+            waiting = (mode == UNGUIDED and cl.slot is not None) or cl.place is not None
             nxt = self._next_event(cl, s, mode, waiting)
             limit = self._max_stay[s]
             if limit is not None:  # the stay runs out: a forced transition, unless a clock rings first
@@ -361,7 +368,7 @@ class Model:
             if waiting:
                 # one wake-up event, rung by the timer or by the pool granting a slot or place
                 wake = WakeUp(env)
-                if mode == UNGUIDED:
+                if mode == UNGUIDED and cl.slot is not None:
                     cl.slot.event = wake
                 if cl.place is not None:
                     cl.place.event = wake
@@ -371,6 +378,8 @@ class Model:
                 if (yield wake) is not TIMER:
                     if cl.place is not None and cl.place.granted:
                         self._take_place(cl)
+                    elif self._stops[team] and self._barred(cl, team):
+                        pass  # granted a slot the team no longer gives it: the loop hands it back
                     else:
                         self._count(cl, s, F_GSTART)
                         self._record(cl, s, "", "werkmatcher", "guidance", "")
@@ -565,6 +574,11 @@ class Model:
             self._count(cl, cl.state, F_GSTART)
             if self.log is not None:
                 self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
+
+    def _barred(self, cl: Client, team: int) -> bool:
+        """Whether ``team`` no longer serves the client (an attribute level it stopped serving by now)."""
+        now = self.env.now
+        return any(cl.levels[a] == level and now >= start for a, level, start in self._stops[team])
 
     def _granted(self, tickets) -> None:
         """Wake the clients whose waiting-list tickets a pool just granted."""

@@ -227,7 +227,9 @@ def band_charts(arms, t):
     import tempfile
 
     from sim.report import charts as ch
+    from sim.report.comparison import region_total
 
+    arms = [region_total(a) for a in arms]  # a region's charts and figures are its total
     n = arms[0].caseload.shape[0]
     year = int(arms[1].annual["year"].max())
     children = [html.H3(t("explore.bands", n=n))]

@@ -188,7 +188,7 @@ def _write_tables(
             chunk = range(first, min(first + TABLE_CHUNK, replications))
             results = [result_from_npz(folder.path(r), stamp | {"replication": r}) for r in chunk]
             monthly_table(compiled, results).to_csv(monthly_csv, index=False, header=first == 0)
-            annual_parts.append(annual_table(compiled, results))
+            annual_parts.append(annual_table(compiled, results, scenario.monitors))
             group_parts.append(group_table(compiled, results))
             stocks += [result.stock[:, on] for result in results]
             events += sum(int(result.events_processed) for result in results)

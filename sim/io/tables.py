@@ -81,15 +81,19 @@ def _muni_order(munis):
     return lambda col: col.map(order) if col.name == "municipality" else col
 
 
-def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
+def annual_table(compiled: Compiled, results: list[Result], monitors: dict | None = None) -> pd.DataFrame:
     """One row per replication and calendar year.
 
     In a region (several municipalities) a column ``municipality`` holds each municipality's own row
     and a ``total`` row; a municipality's money columns are its own I-deel and its share of the shared
     costs (sim.budget.ledger), the region's pots and fund appear on the total rows only.
+
+    ``monitors`` (a scenario's ``[monitors]``): every outflow-rate monitor adds its yearly flow, the
+    average stock of its states and the percentage (:func:`monitor_columns`).
     """
     on = np.array([s.on_caseload for s in compiled.states])
     munis = compiled.municipalities
+    groups = outflow_groups(compiled, monitors)
     rows = []
     for res in results:
         for year, months in compiled.calendar.whole_years():
@@ -97,6 +101,7 @@ def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
             last = months.stop - 1
             row = {"replication": res.replication, "year": year} | ({"municipality": TOTAL} if munis else {})
             row |= _annual_counts(compiled, on, res.stock, res.flows, res.person_months, months)
+            row |= monitor_columns(groups, res.flows, res.person_months, months)
             if res.durations is not None:  # on the caseload at the year end for longer than 1, 3, 5 years
                 row |= dict(zip(DURATION_COLUMNS, res.durations[y].tolist()))
             for s, st in enumerate(compiled.states):
@@ -109,6 +114,8 @@ def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
                 part = {"replication": res.replication, "year": year, "municipality": muni}
                 part |= _annual_counts(compiled, on, res.stock_by_municipality[:, i], res.flows_by_municipality[:, i],
                                        res.person_months_by_municipality[:, i], months)  # fmt: skip
+                part |= monitor_columns(groups, res.flows_by_municipality[:, i], res.person_months_by_municipality[:, i],
+                                        months)  # fmt: skip
                 for s, st in enumerate(compiled.states):
                     part[f"stock_{st.name}"] = int(res.stock_by_municipality[last, i, s])
                 if res.budget_by_municipality is not None:
@@ -116,6 +123,41 @@ def annual_table(compiled: Compiled, results: list[Result]) -> pd.DataFrame:
                     part |= policy_columns(part)
                 rows.append(part)
     return pd.DataFrame(rows)
+
+
+MONITOR_FLOWS = {
+    "exits_work": ("exits_work",),
+    "exits_other": ("exits_other",),
+    "exits": ("exits_work", "exits_other"),
+    "movements": ("movements",),
+}
+
+
+def outflow_groups(compiled: Compiled, monitors: dict | None) -> list[tuple[str, np.ndarray, list[int]]]:
+    """(name, state mask, flow indices) of every outflow-rate monitor; no states means the whole caseload."""
+    out = []
+    names = [st.name for st in compiled.states]
+    for name, monitor in (monitors or {}).items():
+        if getattr(monitor, "kind", None) != "outflow_rate":
+            continue
+        mask = np.array([st.on_caseload and (not monitor.states or st.name in monitor.states) for st in compiled.states])
+        if monitor.states and not all(s in names for s in monitor.states):
+            raise ValueError(f"monitors.{name}.states: a state the model does not have")
+        out.append((name, mask, [FLOWS.index(f) for f in MONITOR_FLOWS[monitor.flow]]))
+    return out
+
+
+def monitor_columns(groups, flows: np.ndarray, person_months: np.ndarray, months: slice) -> dict:
+    """``monitor_<name>_flow`` (the monitor's flow out of its states in the year), ``monitor_<name>_mean``
+    (their average stock) and ``monitor_<name>_pct`` (100 x flow / mean; NaN for an empty group)."""
+    row = {}
+    for name, mask, flow in groups:
+        count = int(flows[months][:, mask][:, :, flow].sum())
+        mean = float(person_months[months][:, mask].sum()) / 12
+        row[f"monitor_{name}_flow"] = count
+        row[f"monitor_{name}_mean"] = round(mean, 6)
+        row[f"monitor_{name}_pct"] = round(100 * count / mean, 6) if mean > 0 else float("nan")
+    return row
 
 
 POLICY_LINES = ("programme_spent", "municipality_cost", "participatiebudget_spent", "revolving_fund_spent")
@@ -190,9 +232,10 @@ def deficit_probability(annual: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def annual_columns(compiled: Compiled) -> list[str]:
+def annual_columns(compiled: Compiled, monitors: dict | None = None) -> list[str]:
     """The metric columns ``annual.csv`` will have for a model (to check a metric before any run)."""
     columns = ["caseload_end", "caseload_mean", *ANNUAL_FLOWS, "new_applications", *DURATION_COLUMNS]
+    columns += [f"monitor_{name}_{what}" for name, _, _ in outflow_groups(compiled, monitors) for what in ("flow", "mean", "pct")]
     columns += [f"stock_{st.name}" for st in compiled.states]
     if compiled.budget is not None:
         columns += [*compiled.budget.columns, "policy_cost", "net_result"]

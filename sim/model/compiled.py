@@ -113,6 +113,7 @@ class Team(NamedTuple):
     reference: float  # contacts per client-month at which the base rates hold
     unguided: float  # contacts per client-month while waiting for a werkmatcher
     priority: Priority
+    stops: tuple[tuple[int, int, float], ...] = ()  # (attribute, level, month from): households no longer served
 
 
 class InitialGroup(NamedTuple):
@@ -262,6 +263,7 @@ class Compiled:
             "budget.staff_costs": self.budget is not None and bool(self.budget.staff_costs),
             "priority.always": any(r.always for p in self._priorities() for r in p.rules),
             "priority.tie_break": any(p.tie_break != TIE_ORDERED for p in self._priorities()),
+            "teams.stops_serving": any(team.stops for team in self.teams),
         }
         return frozenset(name for name, on in used.items() if on)
 
@@ -283,7 +285,7 @@ def compile_scenario(scenario: Scenario, breaks: tuple[float, ...] = ()) -> Comp
     index = {n: i for i, n in enumerate(names)}
     team_names = list(scenario.werkmatchers)
     team_of = {st: i for i, t in enumerate(team_names) for st in scenario.werkmatchers[t].states}
-    teams = tuple(_team(scenario, t, index, edges, levers, attributes) for t in team_names)
+    teams = tuple(_team(scenario, t, index, edges, levers, attributes, calendar) for t in team_names)
 
     intake = scenario.intake
     intake_rate = 0.0 if intake.mean_months.value == 0 else 1.0 / intake.mean_months.value
@@ -507,7 +509,7 @@ def _max_stay(st, attributes: Attributes) -> tuple[float, ...] | None:
     return tuple(out)
 
 
-def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Team:
+def _team(scenario: Scenario, name: str, index, edges, levers, attributes, calendar: Calendar) -> Team:
     team = scenario.werkmatchers[name]
     slots, contacts, ftes = [], [], []
     for t in edges:
@@ -528,6 +530,12 @@ def _team(scenario: Scenario, name: str, index, edges, levers, attributes) -> Te
         reference=team.reference_contacts_per_client_month.value,
         unguided=team.unguided_contacts_per_client_month.value,
         priority=_priority(team.priority, team.tie_break, attributes),
+        stops=tuple(
+            (a, attributes.levels[a].index(level), calendar.months(when))
+            for key, when in (team.stops_serving.values.items() if team.stops_serving else ())
+            for attribute, level in [key.split(".", 1)]
+            for a in [attributes.names.index(attribute)]
+        ),
     )
 
 

@@ -43,8 +43,8 @@ class ScenarioError(Exception):
 def resolve_path(name: str | Path | None) -> Path:
     """The file of a scenario: a bundled scenario by bare name, or a path that exists.
 
-    A bare name has no folder and no ``.toml`` suffix (``wassenaar``); anything
-    else (``./wassenaar.toml``, ``/data/wassenaar.toml``) is a path, and a path
+    A bare name has no folder and no ``.toml`` suffix (``wassenaar_region``); anything
+    else (``./wassenaar_region.toml``, ``/data/wassenaar_region.toml``) is a path, and a path
     that does not exist is an error, never a bundled file of the same name.
 
     Raises:

@@ -245,6 +245,15 @@ class Inflow(Strict):
         return self
 
 
+class StopsServing(Strict):
+    """Households of an attribute level the team no longer serves from a date (e.g. a municipality leaving a
+    shared service): from then on they get no werkmatcher slot and have the team's unguided hazards. A slot
+    held at the date is given up at the household's next event; a place on the waiting list lapses."""
+
+    values: dict[Annotated[str, BeforeValidator(_multiplier_key)], dt.date] = Field(min_length=1, max_length=MAX_PROFILES)
+    source: Source
+
+
 class Team(Strict):
     """Werkmatchers serving some states: slots = FTE x caseload norm."""
 
@@ -260,6 +269,7 @@ class Team(Strict):
     tie_break: Literal[TIE_BREAKS] = "ordered"  # type: ignore[valid-type]
     cost_per_fte_year: NonNegativeValue | None = None  # EUR per FTE per year, salary with overhead
     paid_by: str = "municipality"  # budget line of the team's cost (see StateCost)
+    stops_serving: StopsServing | None = None  # attribute levels the team no longer serves from a date
 
 
 class Lever(Strict):
@@ -311,15 +321,27 @@ class MovementsMonitor(Strict):
 
 
 class OutflowMonitor(Strict):
-    """An outflow percentage (a flow per year / the average caseload) and a goal on it: the goal year's
-    percentage above those of the years it is compared with (e.g. Zwolle's 2022 against 2020-2021)."""
+    """An outflow percentage (a flow per year / the average caseload) and optionally a goal on it: the goal
+    year's percentage above those of the years it is compared with (e.g. Zwolle's 2022 against 2020-2021).
+
+    ``states`` narrows both the flow and the caseload to a group of states (e.g. a re-integration unit's
+    exits to work over its own average stock); empty means the whole caseload. ``movements`` counts the
+    four indicators that start from those states. Each monitor adds ``monitor_<name>_flow``,
+    ``monitor_<name>_mean`` and ``monitor_<name>_pct`` to the annual table, so comparisons pair them."""
 
     kind: Literal["outflow_rate"]
     label: str
-    flow: Literal["exits_work", "exits_other", "exits"] = "exits_work"
-    goal_year: Annotated[int, Number, Field(ge=1900, le=2300)]
-    above: list[Annotated[int, Number, Field(ge=1900, le=2300)]] = Field(min_length=1)
+    flow: Literal["exits_work", "exits_other", "exits", "movements"] = "exits_work"
+    states: list[Name] = Field(default_factory=list, max_length=MAX_STATES)
+    goal_year: Annotated[int, Number, Field(ge=1900, le=2300)] | None = None
+    above: list[Annotated[int, Number, Field(ge=1900, le=2300)]] = Field(default_factory=list, max_length=100)
     source: Source
+
+    @model_validator(mode="after")
+    def _goal(self) -> OutflowMonitor:
+        if (self.goal_year is None) != (not self.above):
+            raise ValueError("goal_year and above go together (a goal year and the years it must exceed)")
+        return self
 
 
 class CostKey(Strict):
@@ -461,6 +483,9 @@ def _reference_problems(s: Scenario):
             else:
                 team_of[st] = tname
         yield from _priority_problems(f"werkmatchers.{tname}.priority", team.priority, s)
+        for key in team.stops_serving.values if team.stops_serving else {}:
+            if key not in levels:
+                yield f"werkmatchers.{tname}.stops_serving.{key}: unknown attribute level"
         if team.cost_per_fte_year is not None:
             yield from _line_problems(f"werkmatchers.{tname}.paid_by", team.paid_by, s)
 
@@ -535,6 +560,8 @@ def _reference_problems(s: Scenario):
         for state in getattr(monitor, "states", []):
             if state not in names:
                 yield f"monitors.{mname}.states: unknown state {state!r}"
+            elif isinstance(monitor, OutflowMonitor) and not s.states[state].on_caseload:
+                yield f"monitors.{mname}.states: {state!r} is off the caseload (an outflow rate is over a caseload)"
     if s.initial_population is not None:
         for i, group in enumerate(s.initial_population.groups):
             where = f"initial_population.groups.{i}"

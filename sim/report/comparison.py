@@ -7,6 +7,7 @@ workbook for what is on screen), so both read the same tables and charts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 from sim import __version__
 from sim.analysis.compare import Arm, comparison_table
 from sim.analysis.monitor import first_movements, monitor_table
-from sim.io.tables import atomic_folder, write_json
+from sim.io.tables import TOTAL, atomic_folder, write_json
 from sim.model import content_hash
 from sim.report import charts as ch
 from sim.report.figures import default_years, key_figures, simulated_years, summary
@@ -75,8 +76,9 @@ def build_outputs(
         asked = ", ".join(map(str, missing))
         raise ValueError(f"--years-shown {asked}: not simulated ({available[0]}-{available[-1]})")
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    table = comparison_table(arms)
+    table = comparison_table(arms)  # every municipality of a region and its total
     table.to_csv(folder / "comparison.csv", index=False)
+    arms = [region_total(a) for a in arms]  # the charts, key figures and sheets show a region's total
     charts_dir = folder / "charts"
     charts_dir.mkdir(exist_ok=True)
     charts = [ch.caseload_chart(arms, charts_dir / "caseload.png", t),
@@ -108,6 +110,15 @@ def build_outputs(
     write_workbook(folder / "comparison.xlsx", arms, rows, sections, table, monitors, t, meta)
     write_json(folder / "manifest.json", meta)
     return Outputs(folder, t.lang, years, charts)
+
+
+def region_total(arm: Arm) -> Arm:
+    """The arm with only a region's ``total`` rows in its annual table (unchanged for one municipality)."""
+    annual = arm.annual
+    if "municipality" not in annual:
+        return arm
+    total = annual[annual["municipality"] == TOTAL].drop(columns="municipality").reset_index(drop=True)
+    return dataclasses.replace(arm, annual=total)
 
 
 def _monitors(arms: list[Arm], start: dt.date | None) -> dict[str, pd.DataFrame]:
