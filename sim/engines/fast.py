@@ -30,7 +30,15 @@ import numpy as np
 from sim.budget.ledger import Ledger
 from sim.engines import fast_kernel as fk
 from sim.engines import fast_layout as fl
-from sim.engines.fast_model import MAX_RULES, kernel_model, kernel_state, ledger_purses, scratch, to_kernel
+from sim.engines.fast_model import (
+    MAX_RULES,
+    initial_groups,
+    kernel_model,
+    kernel_state,
+    ledger_purses,
+    scratch,
+    to_kernel,
+)  # fmt: skip
 from sim.engines.result import Result
 from sim.engines.simpy_engine import ARRIVAL_BATCH
 from sim.model.compiled import Compiled
@@ -39,8 +47,10 @@ from sim.model.streams import BLOCK, N_SOJOURNS, Stream, Streams, overflow_base,
 # The mechanisms of Compiled.features the kernel runs. A new mechanism adds a name to
 # Compiled.features; add it here once the kernel runs it, and `auto` picks this engine again.
 SUPPORTED = frozenset({
-    "teams", "places", "duration_bands", "calendar_segments", "attributes", "search_period",
-    "budget", "budget.lks", "budget.participatiebudget", "budget.revolving_fund", "budget.programmes",
+    "teams", "places", "duration_bands", "calendar_segments", "attributes", "search_period", "max_stay",
+    "initial_population", "groups", "municipalities", "budget", "budget.lks", "budget.participatiebudget",
+    "budget.revolving_fund", "budget.programmes", "budget.state_costs", "budget.staff_costs", "priority.always",
+    "priority.tie_break", "teams.stops_serving",
 })  # fmt: skip
 OPS_BATCH = 4096  # ledger hook calls recorded before the driver replays them
 # Check every affordability decision of the kernel against the ledger's own answer (tests turn this on;
@@ -55,17 +65,7 @@ class LedgerMismatch(RuntimeError):
 def unsupported(compiled: Compiled) -> list[str]:
     """Why the compiled engine cannot run ``compiled`` (empty when it can)."""
     reasons = sorted(compiled.features - SUPPORTED)
-    states = compiled.states
-    # Two configurations no bundled scenario has, which the kernel does not run yet (the SimPy engine does,
-    # tests/test_places.py): an intake assignment into a state with places (the drawn destination waits with
-    # the place request), and a household waiting for one place that asks for another (it gives up the first).
-    if compiled.intake.rate > 0 and any(compiled.places[b[2]] is not None for b in compiled.intake.bins):
-        reasons.append("intake assigning into a state with places")
-    for s, st in enumerate(states):
-        into = {tr.to for tr in st.transitions if tr.to >= 0 and compiled.places[tr.to] is not None}
-        if len(into - {s}) > 1:
-            reasons.append(f"state {st.name} leads into two states with places")
-    pools = [t.priority.rules for t in compiled.teams] + [st.priority.rules for st in states]
+    pools = [t.priority.rules for t in compiled.teams] + [st.priority.rules for st in compiled.states]
     if any(len(rules) > MAX_RULES for rules in pools):
         reasons.append(f"more than {MAX_RULES} priority rules on one waiting list")
     return reasons
@@ -78,9 +78,11 @@ def simulate(compiled: Compiled, seed: int, replication: int = 0) -> Result:
     ledger = Ledger(compiled.budget, seed, replication) if compiled.budget is not None else None
     purses = ledger_purses(ledger) if ledger is not None else []
     model = kernel_model(compiled, ledger)
-    n_initial = sum(st.initial for st in compiled.states)
+    groups = initial_groups(compiled)
+    n_initial = sum(count for _, count, *_ in groups)
     arrivals = _arrival_times(compiled, streams)
     draws, clocks, profile = _rows(compiled, streams, n_initial, len(arrivals))
+    _fix_levels(compiled, groups, profile)
     ops = OPS_BATCH + (n_initial if ledger is not None else 0)
     key = overflow_base(seed, replication)
     arrays = kernel_state(compiled, draws, clocks, profile, arrivals, key, len(purses), ops)
@@ -95,16 +97,42 @@ def simulate(compiled: Compiled, seed: int, replication: int = 0) -> Result:
         if status == fk.DONE:
             break
     st = arrays
+    region = len(compiled.municipalities) > 1
+    grouped = bool(compiled.attributes.names)
     return Result(
         replication=replication,
-        stock=st.stock_history,
-        flows=st.flows,
-        person_months=st.person_months,
+        stock=st.stock_history.sum(axis=1) if region else st.stock_history[:, 0],
+        flows=st.flows.sum(axis=1) if region else st.flows[:, 0],
+        person_months=st.person_months.sum(axis=1) if region else st.person_months[:, 0],
+        stock_by_municipality=st.stock_history if region else None,
+        flows_by_municipality=st.flows if region else None,
+        person_months_by_municipality=st.person_months if region else None,
         events_processed=int(st.ints[fl.I_SCHEDULED]),
         clients=int(st.ints[fl.I_CLIENTS]),
         wall_seconds=time.perf_counter() - started,
         budget=ledger.table if ledger is not None else None,
+        budget_by_municipality=ledger.municipal if ledger is not None and region else None,
+        group_flows=st.gflows if grouped else None,
+        group_stock=st.gstock_history if grouped else None,
+        group_person_months=st.gperson_months if grouped else None,
+        durations=st.durations,
     )
+
+
+def _fix_levels(compiled: Compiled, groups: tuple, profile: np.ndarray) -> None:
+    """The initial households' profiles with the levels their group fixes (``Model._new_client``): the drawn
+    level where the group has -1, in place."""
+    attributes = compiled.attributes
+    if not any(level >= 0 for *_, levels in groups for level in levels):
+        return
+    fixed = np.array([levels for _, count, _, _, levels in groups for _ in range(count)], dtype=np.int64)
+    n = len(fixed)
+    drawn = np.asarray(attributes.profiles, dtype=np.int64)[profile[:n]]
+    levels = np.where(fixed >= 0, fixed, drawn)
+    index = np.zeros(n, dtype=np.int64)
+    for a, names in enumerate(attributes.levels):  # Attributes.profile_of, for every household at once
+        index = index * len(names) + levels[:, a]
+    profile[:n] = index
 
 
 def _arrival_times(compiled: Compiled, streams: Streams) -> np.ndarray:
@@ -164,13 +192,15 @@ def _replay(st, ledger: Ledger, purses: list) -> None:
     n = int(st.ints[fl.I_OPS])
     kinds, times, clients = st.op_kind[:n].tolist(), st.op_t[:n].tolist(), st.op_client[:n].tolist()
     profiles_, ss, ks, tos, xs = (a[:n].tolist() for a in (st.op_profile, st.op_s, st.op_k, st.op_to, st.op_x))
+    ys = st.op_y[:n].tolist()
     on_transition, on_move = ledger.on_transition, ledger.on_move
     for i in range(n):
         kind = kinds[i]
         if kind == fl.OP_TRANSITION:
             on_transition(times[i], clients[i], profiles_[i], ss[i], ks[i], tos[i])
-        elif kind == fl.OP_MOVE:
-            on_move(times[i], clients[i], xs[i], None if ss[i] < 0 else ss[i], tos[i])
+        elif kind == fl.OP_MOVE:  # a stay's start (NaN: None) and the household's municipality
+            on_move(times[i], clients[i], xs[i], None if ss[i] < 0 else ss[i], tos[i],
+                    None if math.isnan(ys[i]) else ys[i], profiles_[i])  # fmt: skip
         elif kind == fl.OP_PAID:
             if purses[ss[i]].balance != xs[i]:
                 raise LedgerMismatch(f"at t={times[i]}: {purses[ss[i]].name} holds {purses[ss[i]].balance} cents "
@@ -184,5 +214,5 @@ def _replay(st, ledger: Ledger, purses: list) -> None:
                 raise LedgerMismatch(f"at t={times[i]}: the kernel refused {ss[i]}.{ks[i]}, the ledger would pay")
             ledger.refused(times[i], ss[i], ks[i])
         else:
-            ledger.close_month(ss[i], times[i], st.person_months[ss[i]][None])  # one municipality
+            ledger.close_month(ss[i], times[i], st.person_months[ss[i]])  # [municipality, state]
     st.ints[fl.I_OPS] = 0

@@ -24,8 +24,14 @@ What SimPy does implicitly is explicit here:
   flag, next year's pots) reaches the kernel before the next event.
 * The SimPy engine's behaviour at coinciding instants is copied, not tidied:
   a household whose timer rang at the instant its ticket was granted fires
-  its transition and counts no guidance start; leaving a state while holding
-  a place granted but not yet taken frees it without waking the next in line.
+  its transition and counts no guidance start; one leaving a state (or asking
+  for another place) while holding a place granted but not yet taken gives it
+  back, which serves and wakes the next in line.
+* Outputs beyond the stocks and flows follow the SimPy engine's counters:
+  per municipality (``[municipality, state]`` arrays, one municipality outside
+  a region), per attribute level (``gflows``, ``gstock``: :func:`cross` when a
+  household comes onto or leaves the caseload), and the spell durations of the
+  households on the caseload at every budget year end (a scan of the records).
 
 Adding a mechanism: give it its arrays in ``fast_model.py``, its branch in the
 function of the SimPy method it changes (here, or in ``fast_pools.py``), and
@@ -42,6 +48,7 @@ from numba import njit
 from sim.engines import fast_queue as fq
 from sim.engines.fast_layout import (
     C_CLOCKS,
+    C_ENTERED,
     C_HAS_CLOCKS,
     C_HELD,
     C_INTAKES,
@@ -51,6 +58,7 @@ from sim.engines.fast_layout import (
     C_LOOK_STATE,
     C_LOOK_TIME,
     C_LOONWAARDE,
+    C_MUNI,
     C_OVERFLOW,
     C_PENDING,
     C_PLACE,
@@ -81,6 +89,7 @@ from sim.engines.fast_layout import (
     F_PWAIT,
     F_REFUSED,
     F_WITHDRAWN,
+    G_INFLOW,
     I_ARRIVAL,
     I_CLIENTS,
     I_FINISHED,
@@ -88,9 +97,9 @@ from sim.engines.fast_layout import (
     I_OPS,
     I_SCHEDULED,
     I_SEGMENT,
+    MONTH_END,
     N_CI,
     NONE,
-    OP_MOVE,
     OP_PAID,
     OP_REFUSED,
     OP_TRANSITION,
@@ -102,11 +111,24 @@ from sim.engines.fast_layout import (
     client_id,
     close_month,
     count,
+    count_group,
+    cross,
     op,
+    op_move,
     overflow_key,
     schedule,
 )  # fmt: skip
-from sim.engines.fast_pools import affordable, grant, must_wait, payer, rank, release, request, request_slot
+from sim.engines.fast_pools import (
+    affordable,
+    barred,
+    grant,
+    must_wait,
+    payer,
+    rank,
+    release,
+    request,
+    request_slot,
+)  # fmt: skip
 from sim.engines.fast_random import exponential, uniform
 from sim.engines.fast_sampling import ring, ring_constant, wind_down
 from sim.engines.fast_struct import prefetch, raw
@@ -139,23 +161,35 @@ def _assign(m, st, c):
 @njit(cache=True, error_model="numpy")
 def _enter_intake(m, st, now, c):
     """``Model._enter_intake``."""
-    count(m, st, now, INTAKE, F_INFLOW)
+    count(m, st, now, c, INTAKE, F_INFLOW)
+    count_group(m, st, now, c, G_INFLOW)
+    st.cf[c, C_ENTERED] = now
     if m.immediate:
         to = _assign(m, st, c)
         st.ci[c, C_STATE] = to
-        add_stock(st, now, to, 1)
-        count(m, st, now, to, F_ENTRIES)
+        add_stock(st, now, c, to, 1)
+        count(m, st, now, c, to, F_ENTRIES)
+        if m.budget_state[to]:
+            op_move(m, st, now, c, -1, to)
         return
     st.ci[c, C_STATE] = INTAKE
-    add_stock(st, now, INTAKE, 1)
-    count(m, st, now, INTAKE, F_ENTRIES)
+    add_stock(st, now, c, INTAKE, 1)
+    count(m, st, now, c, INTAKE, F_ENTRIES)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _refuse(m, st, now, s, k):
+def _refuse(m, st, now, c, s, k):
     """``Model._refuse``."""
-    count(m, st, now, s, F_REFUSED)
+    count(m, st, now, c, s, F_REFUSED)
     op(st, OP_REFUSED, now, 0, 0, s, k, 0, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _leave_place_queue(m, st, now, c):
+    """``Model._leave_place_queue``: give up the place ``c`` waits for (or was granted this instant)."""
+    release(m, st, now, m.place_pool[st.ci[c, C_PLACE]], c, st.ci[c, C_PLACE_GRANTED], True)
+    st.ci[c, C_PLACE] = NONE
+    st.ci[c, C_PLACE_K] = -1
 
 
 @njit(cache=True, error_model="numpy")
@@ -163,9 +197,16 @@ def _complete(m, st, now, c, s, k, to):
     """``Model._complete``: transition ``k`` out of ``s`` happens now."""
     month = int(now)
     counted = month < m.n_months
+    u = st.ci[c, C_MUNI]
     if counted:
         for i in range(m.flow0[s, k], m.flow0[s, k] + m.flow_n[s, k]):
-            st.flows[month, s, m.flow_list[i]] += 1
+            st.flows[month, u, s, m.flow_list[i]] += 1
+        n_groups = m.gflow_n[s, k]
+        if n_groups:
+            p = st.ci[c, C_PROFILE]
+            for i in range(m.gflow0[s, k], m.gflow0[s, k] + n_groups):
+                for a in range(m.n_group_attributes):
+                    st.gflows[month, m.group_of[p, a], m.gflow_list[i]] += 1
     if m.budgeted[s, k]:
         op(st, OP_TRANSITION, now, client_id(m, c), st.ci[c, C_PROFILE], s, k, to, 0.0)
         if m.costed[s, k]:
@@ -178,45 +219,50 @@ def _complete(m, st, now, c, s, k, to):
     if st.ci[c, C_HELD]:  # leave s: give back what the household held there
         release(m, st, now, m.place_pool[s], c, True, True)
         st.ci[c, C_HELD] = 0
-    if st.ci[c, C_PLACE] != NONE:  # leaving while waiting for a place elsewhere (SimPy wakes nobody here)
-        release(m, st, now, m.place_pool[st.ci[c, C_PLACE]], c, st.ci[c, C_PLACE_GRANTED], False)
-        st.ci[c, C_PLACE] = NONE
+    if st.ci[c, C_PLACE] != NONE:  # leaving while waiting for a place elsewhere
+        _leave_place_queue(m, st, now, c)
     team = st.ci[c, C_SLOT_TEAM]
     if team >= 0 and (to < 0 or m.team[to] != team):
         release(m, st, now, team, c, st.ci[c, C_SLOT_GRANTED], True)
         st.ci[c, C_SLOT_TEAM] = -1
-    st.area[s] += st.stock[s] * (now - st.since[s])
-    st.since[s] = now
-    st.stock[s] -= 1
+    st.area[u, s] += st.stock[u, s] * (now - st.since[u, s])
+    st.since[u, s] = now
+    st.stock[u, s] -= 1
     if m.budget_state[s] or (to >= 0 and m.budget_state[to]):
-        op(st, OP_MOVE, now, client_id(m, c), 0, s, 0, to, st.cf[c, C_LOONWAARDE])
+        op_move(m, st, now, c, s, to)
     if to == OUT:
+        if m.on_caseload[s]:
+            cross(m, st, now, c, -1)
         st.ci[c, C_STATE] = NONE
         return
-    if m.new_spell[s, k] or m.on_caseload[to] != m.on_caseload[s]:
+    if m.on_caseload[to] != m.on_caseload[s]:
+        cross(m, st, now, c, 1 if m.on_caseload[to] else -1)
+        st.cf[c, C_SPELL] = now
+    elif m.new_spell[s, k]:
         st.cf[c, C_SPELL] = now
     if to == INTAKE:
         _enter_intake(m, st, now, c)
         return
     st.ci[c, C_STATE] = to
-    st.area[to] += st.stock[to] * (now - st.since[to])
-    st.since[to] = now
-    st.stock[to] += 1
+    st.cf[c, C_ENTERED] = now
+    st.area[u, to] += st.stock[u, to] * (now - st.since[u, to])
+    st.since[u, to] = now
+    st.stock[u, to] += 1
     if counted:
-        st.flows[month, to, F_ENTRIES] += 1
+        st.flows[month, u, to, F_ENTRIES] += 1
 
 
 @njit(cache=True, error_model="numpy")
 def _take_place(m, st, now, c):
     """``Model._take_place``: the place is free, the transition that asked for it happens now."""
-    k = st.ci[c, C_PLACE_K]
+    k, to = st.ci[c, C_PLACE_K], st.ci[c, C_PLACE]  # the destination as drawn when it asked
     st.ci[c, C_PLACE] = NONE
+    st.ci[c, C_PLACE_K] = -1
     st.ci[c, C_HAS_CLOCKS] = 0
     s = st.ci[c, C_STATE]
-    to = m.to[s, k]
     if m.costed[s, k] and not affordable(m, st, now, s, k):  # the money ran out while it waited
         release(m, st, now, m.place_pool[to], c, True, True)
-        _refuse(m, st, now, s, k)
+        _refuse(m, st, now, c, s, k)
         return
     _complete(m, st, now, c, s, k, to)
     st.ci[c, C_HELD] = 1
@@ -230,15 +276,17 @@ def _fire(m, st, now, c, s, k):
     if to == ASSIGN:
         to = _assign(m, st, c)
     if m.costed[s, k] and not affordable(m, st, now, s, k):
-        _refuse(m, st, now, s, k)
+        _refuse(m, st, now, c, s, k)
         return
     if to >= 0 and to != s and m.place_pool[to] >= 0:
+        if st.ci[c, C_PLACE] != NONE:  # already waiting for another place: that ticket is given up first
+            _leave_place_queue(m, st, now, c)
         pool = m.place_pool[to]
         priority = rank(m, st, now, c, pool) if must_wait(st, pool) else 0
         granted = request(m, st, now, pool, c, priority)
         st.ci[c, C_PLACE], st.ci[c, C_PLACE_K], st.ci[c, C_PLACE_GRANTED] = to, k, 1 if granted else 0
         if not granted:  # stay put, on the waiting list
-            count(m, st, now, s, F_PWAIT)
+            count(m, st, now, c, s, F_PWAIT)
             return
         _take_place(m, st, now, c)
         return
@@ -288,11 +336,21 @@ def live(m, st, now, c):
         team = m.team[s]
         mode = NO_TEAM
         if team >= 0:
-            if st.ci[c, C_SLOT_TEAM] < 0:
-                request_slot(m, st, now, c, team)
-            mode = GUIDED if st.ci[c, C_SLOT_GRANTED] else UNGUIDED
-        waiting = mode == UNGUIDED or st.ci[c, C_PLACE] != NONE
+            if m.stop_n[team] > 0 and barred(m, st, now, c, team):  # the team no longer serves this household
+                if st.ci[c, C_SLOT_TEAM] >= 0:
+                    release(m, st, now, team, c, st.ci[c, C_SLOT_GRANTED], True)
+                    st.ci[c, C_SLOT_TEAM] = -1
+                mode = UNGUIDED
+            else:
+                if st.ci[c, C_SLOT_TEAM] < 0:
+                    request_slot(m, st, now, c, team)
+                mode = GUIDED if st.ci[c, C_SLOT_GRANTED] else UNGUIDED
+        waiting = (mode == UNGUIDED and st.ci[c, C_SLOT_TEAM] >= 0) or st.ci[c, C_PLACE] != NONE
         at, k = _next_event(m, st, now, c, s, mode, waiting)
+        if m.expiry[s] >= 0:  # the stay runs out: a forced transition, unless a clock rings first
+            deadline = st.cf[c, C_ENTERED] + m.max_stay[s, st.ci[c, C_PROFILE]]
+            if deadline < m.horizon and (k < 0 or deadline < at):
+                at, k = (now if now > deadline else deadline), m.expiry[s]  # Python's max(deadline, now)
         if waiting:  # one wake-up, rung by the timer or by a pool granting a slot or place
             st.ci[c, C_WOKEN] = 0
             if k >= 0:
@@ -321,14 +379,18 @@ def resume(m, st, now, c):
             schedule(st, c, now, E_WAKE)
         return
     elif kind == E_WAKE:
+        team = m.team[st.ci[c, C_STATE]]
         if st.ci[c, C_WAKE_VALUE] == WOKEN_BY_TIMER:
             _fire(m, st, now, c, st.ci[c, C_STATE], st.ci[c, C_PENDING])
         elif st.ci[c, C_PLACE] != NONE and st.ci[c, C_PLACE_GRANTED]:
             _take_place(m, st, now, c)
+        elif team >= 0 and m.stop_n[team] > 0 and barred(m, st, now, c, team):
+            pass  # granted a slot the team no longer gives it: live() hands it back
         else:
-            count(m, st, now, st.ci[c, C_STATE], F_GSTART)
+            count(m, st, now, c, st.ci[c, C_STATE], F_GSTART)
     else:  # E_SEARCH: the search period is over
         st.cf[c, C_SPELL] = now
+        cross(m, st, now, c, 1)
         _enter_intake(m, st, now, c)
     live(m, st, now, c)
 
@@ -346,11 +408,12 @@ def _arrive(m, st, now):
         schedule(st, st.arrival_id, now + (st.arrivals[i + 1] - now), E_ARRIVAL)
     if m.has_search and m.levels[st.ci[c, C_PROFILE], m.search_attribute] == m.search_level:
         if st.draws[D_WITHDRAW, c] < m.withdraw_share:
-            count(m, st, now, INTAKE, F_WITHDRAWN)
+            count(m, st, now, c, INTAKE, F_WITHDRAWN)
             return
         schedule(st, c, now + m.search_months, E_SEARCH)
         return
     st.cf[c, C_SPELL] = now
+    cross(m, st, now, c, 1)
     _enter_intake(m, st, now, c)
     live(m, st, now, c)
 
@@ -369,7 +432,11 @@ def _capacity(m, st, now):
 
 @njit(cache=True, error_model="numpy")
 def start(model, state):
-    """``Model._create_initial_population`` and the processes' first steps at time 0 (StructRefs in)."""
+    """``Model._create_initial_population`` and the processes' first steps at time 0 (StructRefs in).
+
+    An initial household's spell so far is exponential with its state's mean, or from a caseload
+    extract's range (``initial_low``/``initial_high``; low NaN: no range); its stay in a state with a
+    maximum is uniform within the maximum. Both use its one ``initial_duration`` uniform."""
     m, st = raw(model), raw(state)
     now = 0.0
     for c in range(m.n_initial):
@@ -377,11 +444,22 @@ def start(model, state):
         lo, hi = m.loonwaarde_low[s], m.loonwaarde_high[s]
         st.cf[c, C_LOONWAARDE] = lo + (hi - lo) * st.draws[D_INTAKE, c]
         st.ci[c, C_INTAKES] = 1
-        st.cf[c, C_SPELL] = m.initial_duration[s] * math.log(1.0 - st.draws[D_INITIAL, c])
+        u = st.draws[D_INITIAL, c]
+        low, high = m.initial_low[c], m.initial_high[c]
+        if math.isnan(low):
+            spell = m.initial_duration[s] * math.log(1.0 - u)
+        elif high == math.inf:
+            spell = -low + m.initial_duration[s] * math.log(1.0 - u)
+        else:
+            spell = -(low + u * (high - low))
+        st.cf[c, C_SPELL] = spell
+        st.cf[c, C_ENTERED] = -u * m.max_stay[s, st.ci[c, C_PROFILE]] if m.expiry[s] >= 0 else spell
         st.ci[c, C_STATE] = s
-        add_stock(st, now, s, 1)
+        add_stock(st, now, c, s, 1)
+        if m.on_caseload[s]:
+            cross(m, st, 0.0, c, 1)
         if m.budget_state[s]:
-            op(st, OP_MOVE, now, c, 0, -1, 0, s, st.cf[c, C_LOONWAARDE])
+            op_move(m, st, now, c, -1, s, st.cf[c, C_ENTERED])
     st.ints[I_CLIENTS] = m.n_initial
     for c in range(m.n_initial):  # every process starts before any event is processed
         live(m, st, now, c)
@@ -442,8 +520,10 @@ def _run(m, st):
             st.ints[I_MONTH] = month + 1
             if month + 1 < m.n_months - 1:
                 schedule(st, st.month_id, now + ((month + 2) - now), E_MONTH)
-            if m.has_budget and m.year_end[month]:
+            if m.has_budget and m.year_of[month] >= 0:
                 return YEAR_END
+            if m.sync_monthly:
+                return MONTH_END
         else:
             _capacity(m, st, now)
     if st.ints[I_FINISHED] == 0:

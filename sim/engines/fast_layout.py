@@ -11,11 +11,13 @@ the SimPy engine's methods of the same names (:mod:`sim.engines.simpy_engine`).
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from sim.engines import fast_queue as fq
 from sim.engines.fast_random import client_key
-from sim.model.records import CLIENT_ID_ARRIVAL, FLOW_INDEX
+from sim.model.records import CLIENT_ID_ARRIVAL, DURATION_EDGES, FLOW_INDEX, GROUP_FLOW_INDEX
 from sim.model.streams import N_INTAKE, Stream
 
 F_ENTRIES = FLOW_INDEX["entries"]
@@ -25,6 +27,8 @@ F_GWAIT = FLOW_INDEX["guidance_waits"]
 F_GSTART = FLOW_INDEX["guidance_starts"]
 F_PWAIT = FLOW_INDEX["place_waits"]
 F_REFUSED = FLOW_INDEX["refused"]
+G_INFLOW = GROUP_FLOW_INDEX["inflow"]
+N_DURATIONS = len(DURATION_EDGES)
 POP_INITIAL, POP_ARRIVALS = int(Stream.INITIAL), int(Stream.ARRIVALS)
 
 NONE = -9  # a household's state once it has left the model (or before it arrives)
@@ -34,9 +38,11 @@ WOKEN_BY_TIMER, WOKEN_BY_GRANT = 0, 1
 # a household's record (st.ci); C_LIVE must stay column 0: the event queue reads it (fast_queue.LIVE)
 (C_LIVE, C_KIND, C_STATE, C_PENDING, C_PROFILE, C_SOJOURNS, C_HAS_CLOCKS, C_PLACE, C_PLACE_K, C_PLACE_GRANTED,
  C_SLOT_TEAM, C_SLOT_GRANTED, C_WOKEN, C_WAKE_VALUE, C_HELD, C_INTAKES, C_OVERFLOW, C_LOOK_STATE, C_LOOK_MODE,
- C_LOOK_EXCL, C_SLOT_POS, C_PLACE_POS) = range(22)
-N_CI = 22
-C_LOONWAARDE, C_SPELL, C_LOOK_TIME, C_CLOCKS = 0, 1, 2, 3  # st.cf; the clocks take the rest of the row
+ C_LOOK_EXCL, C_SLOT_POS, C_PLACE_POS, C_MUNI) = range(23)
+N_CI = 23
+# st.cf: loonwaarde, spell start, when it last looked at its clocks, when it entered its state (a maximum stay
+# counts from then); the clocks take the rest of the row
+C_LOONWAARDE, C_SPELL, C_LOOK_TIME, C_ENTERED, C_CLOCKS = 0, 1, 2, 3, 4
 # a household's row of Streams uniforms, by purpose: st.draws[D_*, c] and st.clocks[sojourn, c, transition]
 D_INTAKE, D_INITIAL, D_WITHDRAW = 0, N_INTAKE, N_INTAKE + 1
 # st.ints: counters and positions that outlive one call of the kernel
@@ -45,8 +51,9 @@ N_INTS = 9
 # ledger hook calls recorded for the driver (op_kind)
 OP_TRANSITION, OP_MOVE, OP_REFUSED, OP_CLOSE, OP_AFFORDABLE, OP_PAID = 0, 1, 2, 3, 4, 5
 OPS_MARGIN = 8  # the most hook calls one event can record, with room to spare
-# what run() returns
-DONE, YEAR_END, OPS_FULL = 0, 1, 2
+# what run() returns: DONE, or a reason to be called again after the driver replayed the hook calls (a budget
+# year closed; a month closed whose costs the ledger books on a pot the kernel mirrors; the op buffer is full)
+DONE, YEAR_END, OPS_FULL, MONTH_END = 0, 1, 2, 3
 
 
 # -- bookkeeping ----------------------------------------------------------------------------------
@@ -59,27 +66,56 @@ def schedule(st, ident, at, kind):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def count(m, st, now, s, flow):
-    """``Model._count``."""
+def count(m, st, now, c, s, flow):
+    """``Model._count``: a flow of household ``c`` at state ``s`` (in its municipality)."""
     month = int(now)
     if month < m.n_months:
-        st.flows[month, s, flow] += 1
+        st.flows[month, st.ci[c, C_MUNI], s, flow] += 1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def add_stock(st, now, s, delta):
-    """``Model._add_stock``."""
-    st.area[s] += st.stock[s] * (now - st.since[s])
-    st.since[s] = now
-    st.stock[s] += delta
+def add_stock(st, now, c, s, delta):
+    """``Model._add_stock``: the stock of state ``s`` in household ``c``'s municipality."""
+    u = st.ci[c, C_MUNI]
+    st.area[u, s] += st.stock[u, s] * (now - st.since[u, s])
+    st.since[u, s] = now
+    st.stock[u, s] += delta
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def op(st, kind, t, client, profile, s, k, to, x):
+def cross(m, st, now, c, delta):
+    """``Model._cross``: household ``c`` comes onto (+1) or leaves (-1) the caseload, in each of its groups."""
+    p = st.ci[c, C_PROFILE]
+    for a in range(m.n_group_attributes):
+        g = m.group_of[p, a]
+        st.garea[g] += st.gstock[g] * (now - st.gsince[g])
+        st.gsince[g] = now
+        st.gstock[g] += delta
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def count_group(m, st, now, c, flow):
+    """``Model._count_group``."""
+    month = int(now)
+    if month < m.n_months:
+        p = st.ci[c, C_PROFILE]
+        for a in range(m.n_group_attributes):
+            st.gflows[month, m.group_of[p, a], flow] += 1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def op(st, kind, t, client, profile, s, k, to, x, y=math.nan):
+    """Record one ledger hook call (``y``: a stay's start for ``on_move``, NaN for None)."""
     i = st.ints[I_OPS]
     st.ints[I_OPS] = i + 1
     st.op_kind[i], st.op_t[i], st.op_client[i], st.op_profile[i] = kind, t, client, profile
-    st.op_s[i], st.op_k[i], st.op_to[i], st.op_x[i] = s, k, to, x
+    st.op_s[i], st.op_k[i], st.op_to[i], st.op_x[i], st.op_y[i] = s, k, to, x, y
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def op_move(m, st, now, c, s, to, since=math.nan):
+    """``Ledger.on_move`` for household ``c`` (state -1: it came from nowhere; its municipality in op_profile)."""
+    op(st, OP_MOVE, now, client_id(m, c), st.ci[c, C_MUNI], s, 0, to, st.cf[c, C_LOONWAARDE], since)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -97,11 +133,32 @@ def overflow_key(m, st, c):
 @njit(cache=True, error_model="numpy")
 def close_month(m, st, month, at):
     """``Model._close_month`` (the ledger's part is recorded for the driver)."""
-    for s in range(m.n_states):
-        st.area[s] += st.stock[s] * (at - st.since[s])
-        st.since[s] = at
-        st.person_months[month, s] = st.area[s]
-        st.area[s] = 0.0
-        st.stock_history[month, s] = st.stock[s]
+    for u in range(m.n_muni):
+        for s in range(m.n_states):
+            st.area[u, s] += st.stock[u, s] * (at - st.since[u, s])
+            st.since[u, s] = at
+            st.person_months[month, u, s] = st.area[u, s]
+            st.area[u, s] = 0.0
+            st.stock_history[month, u, s] = st.stock[u, s]
+    for g in range(st.gstock.shape[0]):
+        st.garea[g] += st.gstock[g] * (at - st.gsince[g])
+        st.gsince[g] = at
+        st.gperson_months[month, g] = st.garea[g]
+        st.garea[g] = 0.0
+        st.gstock_history[month, g] = st.gstock[g]
+    if m.year_of[month] >= 0:
+        _count_durations(m, st, m.year_of[month], at)
     if m.has_budget:
         op(st, OP_CLOSE, at, 0, 0, month, 0, 0, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _count_durations(m, st, year, at):
+    """``Model._count_durations``: households on the caseload at a year end by how long their spell has lasted."""
+    for c in range(st.n_clients):
+        s = st.ci[c, C_STATE]
+        if s != NONE and m.on_caseload[s]:
+            spell = at - st.cf[c, C_SPELL]
+            for i in range(N_DURATIONS):
+                if spell > m.duration_edges[i]:
+                    st.durations[year, i] += 1

@@ -11,6 +11,7 @@ through :mod:`sim.engines.fast_struct` (:func:`to_kernel`).
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from typing import NamedTuple
@@ -22,7 +23,7 @@ from sim.engines import fast_queue as fq
 from sim.engines import fast_struct
 from sim.engines.fast_queue import ORDER_BITS
 from sim.model.compiled import GUIDED, NO_TEAM, UNGUIDED, Compiled
-from sim.model.records import FLOWS
+from sim.model.records import DURATION_EDGES, FLOWS, GROUP_FLOWS
 
 BUCKET_EVENTS = 256  # events the queue's calendar aims to hold in a bucket (fast_queue)
 MAX_RULES = 62 - ORDER_BITS  # a waiting-list key is priority * 2**ORDER_BITS + order, in 64 bits
@@ -46,6 +47,9 @@ class KernelModel(NamedTuple):
     search_months: float
     withdraw_share: float
     has_budget: bool
+    sync_monthly: bool  # the ledger books costs on a pot every month: the driver syncs the kernel's purses monthly
+    n_muni: int  # municipalities (1 outside a region)
+    n_group_attributes: int  # attributes whose levels are output groups (0: no outputs by group)
     cal: np.ndarray  # calendar segment starts
     edges: np.ndarray  # every state's duration band edges, state s at [edge0[s], edge0[s] + n_edges[s])
     n_transitions: np.ndarray
@@ -61,11 +65,19 @@ class KernelModel(NamedTuple):
     loonwaarde_high: np.ndarray
     initial_duration: np.ndarray
     initial_state: np.ndarray  # per initial household
+    initial_low: np.ndarray  # per initial household: its spell so far lies in [low, high] months (NaN: exponential)
+    initial_high: np.ndarray
+    max_stay: np.ndarray  # [state, profile]: months a stay may last (used where expiry >= 0)
+    expiry: np.ndarray  # per state: the transition when the stay runs out, -1 for no limit
     to: np.ndarray  # [state, transition]
     new_spell: np.ndarray
     flow0: np.ndarray  # [state, transition]: the transition's counters are flow_list[flow0 : flow0 + flow_n]
     flow_n: np.ndarray
     flow_list: np.ndarray
+    gflow0: np.ndarray  # [state, transition]: its counters by group are gflow_list[gflow0 : gflow0 + gflow_n]
+    gflow_n: np.ndarray
+    gflow_list: np.ndarray
+    group_of: np.ndarray  # [profile, attribute]: the position of the profile's level on the group axis
     costed: np.ndarray  # [state, transition]: a start the ledger must pay
     budgeted: np.ndarray  # [state, transition]: a transition the ledger hears of
     chain0: np.ndarray  # [state, transition]: payers chain_*[chain0 : chain0 + chain_n], in order of trying
@@ -83,13 +95,21 @@ class KernelModel(NamedTuple):
     rule_attribute: np.ndarray
     rule_level: np.ndarray
     rule_threshold: np.ndarray
+    rule_always: np.ndarray  # an always-served rule
+    pool_tie: np.ndarray  # per pool: how its other rules break ties (compiled.TIE_*)
+    stop0: np.ndarray  # per team: the levels it stops serving are stop_*[stop0 : stop0 + stop_n]
+    stop_n: np.ndarray
+    stop_attribute: np.ndarray
+    stop_level: np.ndarray
+    stop_from: np.ndarray  # month from which the level is no longer served
     levels: np.ndarray  # [profile, attribute] -> level
     bin_lower: np.ndarray
     bin_upper: np.ndarray
     bin_state: np.ndarray
     bin_lo: np.ndarray
     bin_hi: np.ndarray
-    year_end: np.ndarray  # per month: the last month of a budget year
+    year_of: np.ndarray  # per month: the budget year it closes, -1 for a month that closes none
+    duration_edges: np.ndarray  # records.DURATION_EDGES
 
 
 class KernelState(NamedTuple):
@@ -128,7 +148,14 @@ class KernelState(NamedTuple):
     stock_history: np.ndarray
     area: np.ndarray
     since: np.ndarray
-    person_months: np.ndarray
+    person_months: np.ndarray  # flows, stock, stock_history, area, since, person_months: [(month,) municipality, state]
+    gflows: np.ndarray  # [month, group, records.GROUP_FLOWS]
+    gstock: np.ndarray  # [group]: on the caseload
+    garea: np.ndarray
+    gsince: np.ndarray
+    gstock_history: np.ndarray
+    gperson_months: np.ndarray
+    durations: np.ndarray  # [budget year, edge]
     balance: np.ndarray  # per purse, cents
     op_kind: np.ndarray
     op_t: np.ndarray
@@ -138,6 +165,7 @@ class KernelState(NamedTuple):
     op_k: np.ndarray
     op_to: np.ndarray
     op_x: np.ndarray
+    op_y: np.ndarray
     scratch: np.ndarray
 
 
@@ -166,6 +194,16 @@ def _b(values) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.bool_)
 
 
+def initial_groups(c: Compiled) -> tuple:
+    """The initial households as groups ``(state, count, months_from, months_to, levels)``: a caseload extract's
+    or a region's (``Compiled.initial``), else one per state with an initial stock (``months_from`` None: the
+    spell so far is exponential; levels -1 are drawn)."""
+    if c.initial is not None:
+        return tuple(c.initial)
+    drawn = (-1,) * len(c.attributes.names)
+    return tuple((s, st.initial, None, None, drawn) for s, st in enumerate(c.states) if st.initial)
+
+
 def _build(c: Compiled) -> KernelModel:
     states, layout = c.states, c.layout
     n_states, k_max = len(states), layout.k_max
@@ -185,26 +223,36 @@ def _build(c: Compiled) -> KernelModel:
                 size += table.size
     to = np.zeros((n_states, k_max), dtype=np.int64)
     new_spell = np.zeros((n_states, k_max), dtype=np.bool_)
-    flow0 = np.zeros((n_states, k_max), dtype=np.int64)
-    flow_n = np.zeros((n_states, k_max), dtype=np.int64)
+    flow0, flow_n = np.zeros((n_states, k_max), dtype=np.int64), np.zeros((n_states, k_max), dtype=np.int64)
+    gflow0, gflow_n = np.zeros((n_states, k_max), dtype=np.int64), np.zeros((n_states, k_max), dtype=np.int64)
     flow_list: list[int] = []
+    gflow_list: list[int] = []
     for s, st in enumerate(states):
         for k, tr in enumerate(st.transitions):
             to[s, k], new_spell[s, k] = tr.to, tr.new_spell
             flow0[s, k], flow_n[s, k] = len(flow_list), len(tr.flows)
             flow_list.extend(tr.flows)
+            gflow0[s, k], gflow_n[s, k] = len(gflow_list), len(tr.groups)
+            gflow_list.extend(tr.groups)
     # waiting lists: one pool per team, then one per state with places (the SimPy engine's order)
     place_states = [s for s, caps in enumerate(c.places) if caps is not None]
     place_pool = np.full(n_states, -1, dtype=np.int64)
     for i, s in enumerate(place_states):
         place_pool[s] = len(c.teams) + i
-    pool_rules = [team.priority.rules for team in c.teams] + [states[s].priority.rules for s in place_states]
+    priorities = [team.priority for team in c.teams] + [states[s].priority for s in place_states]
+    pool_rules = [p.rules for p in priorities]
     capacity = [team.slots for team in c.teams] + [c.places[s] for s in place_states]
     rules = [rule for group in pool_rules for rule in group]
+    stops = [stop for team in c.teams for stop in team.stops]
     bins = c.intake.bins
     search = c.intake.search
-    initial = [s for s, st in enumerate(states) for _ in range(st.initial)]
+    groups = initial_groups(c)
+    initial = [s for s, count, *_ in groups for _ in range(count)]
+    low = [math.nan if lo is None else lo for _, count, lo, _, _ in groups for _ in range(count)]
+    high = [math.nan if hi is None else hi for _, count, _, hi, _ in groups for _ in range(count)]
+    n_attributes = len(c.attributes.names)
     cal = c.calendar
+    monthly = () if c.budget is None else (*c.budget.state_costs, *c.budget.staff_costs)
     return KernelModel(
         n_states=n_states, n_months=c.n_months, horizon=float(c.horizon), n_teams=len(c.teams),
         n_initial=len(initial), k_max=k_max, clock0=layout.clock0, intake0=layout.intake0,
@@ -213,6 +261,8 @@ def _build(c: Compiled) -> KernelModel:
         search_attribute=search.attribute if search else 0, search_level=search.level if search else 0,
         search_months=float(search.months) if search else 0.0,
         withdraw_share=float(search.withdraw_share) if search else 0.0, has_budget=c.budget is not None,
+        sync_monthly=any(cost.line.startswith("pot.") for cost in monthly),
+        n_muni=max(1, len(c.municipalities)), n_group_attributes=n_attributes,
         cal=_f(c.segments), edges=_f(edges),
         n_transitions=_i([len(st.transitions) for st in states]),
         on_caseload=_b([st.on_caseload for st in states]),
@@ -224,7 +274,12 @@ def _build(c: Compiled) -> KernelModel:
         loonwaarde_low=_f([st.loonwaarde[0] for st in states]),
         loonwaarde_high=_f([st.loonwaarde[1] for st in states]),
         initial_duration=_f([st.initial_duration for st in states]), initial_state=_i(initial),
+        initial_low=_f(low), initial_high=_f(high),
+        max_stay=_f([st.max_stay or [math.inf] * n_profiles for st in states]).reshape(n_states, n_profiles),
+        expiry=_i([st.expiry if st.max_stay is not None else -1 for st in states]),
         to=to, new_spell=new_spell, flow0=flow0, flow_n=flow_n, flow_list=_i(flow_list),
+        gflow0=gflow0, gflow_n=gflow_n, gflow_list=_i(gflow_list),
+        group_of=_i([c.attributes.group_indices(p) for p in range(n_profiles)]).reshape(n_profiles, n_attributes),
         costed=np.zeros((n_states, k_max), dtype=np.bool_), budgeted=np.zeros((n_states, k_max), dtype=np.bool_),
         chain0=np.zeros((n_states, k_max), dtype=np.int64), chain_n=np.zeros((n_states, k_max), dtype=np.int64),
         chain_purse=_i([]), chain_cost=_i([]), chain_fund=_b([]), purse_negative=_b([]),
@@ -233,10 +288,15 @@ def _build(c: Compiled) -> KernelModel:
         rule0=_i(np.cumsum([0] + [len(g) for g in pool_rules])[:-1]), rule_n=_i([len(g) for g in pool_rules]),
         rule_kind=_i([r.kind for r in rules]), rule_attribute=_i([r.attribute for r in rules]),
         rule_level=_i([r.level for r in rules]), rule_threshold=_f([r.threshold for r in rules]),
-        levels=_i(c.attributes.profiles).reshape(n_profiles, len(c.attributes.names)),
+        rule_always=_b([r.always for r in rules]), pool_tie=_i([p.tie_break for p in priorities]),
+        stop0=_i(np.cumsum([0] + [len(t.stops) for t in c.teams])[:-1]), stop_n=_i([len(t.stops) for t in c.teams]),
+        stop_attribute=_i([a for a, _, _ in stops]), stop_level=_i([lv for _, lv, _ in stops]),
+        stop_from=_f([t for _, _, t in stops]),
+        levels=_i(c.attributes.profiles).reshape(n_profiles, n_attributes),
         bin_lower=_f([b[0] for b in bins]), bin_upper=_f([b[1] for b in bins]), bin_state=_i([b[2] for b in bins]),
         bin_lo=_f([b[3] for b in bins]), bin_hi=_f([b[4] for b in bins]),
-        year_end=_b([cal.is_year_end(m) for m in range(c.n_months)]),
+        year_of=_i([cal.year_index(m) if cal.is_year_end(m) else -1 for m in range(c.n_months)]),
+        duration_edges=_f(DURATION_EDGES),
     )  # fmt: skip
 
 
@@ -285,7 +345,7 @@ def with_ledger(model: KernelModel, ledger) -> KernelModel:
 
 def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np.ndarray, arrivals: np.ndarray,
                  key: int, n_purses: int, ops: int) -> KernelState:  # fmt: skip
-    """The arrays of one replication of ``c`` (households' draws from :func:`sim.engines.fast._rows`);
+    """The arrays of one replication of ``c`` (households' draws and profiles from :func:`sim.engines.fast._rows`);
     ``ops`` hook calls recorded per batch. The large ones are this thread's :func:`scratch` buffers."""
     n = draws.shape[1]
     n_ids = n + 3
@@ -304,6 +364,10 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     ci[:, [fl.C_SLOT_TEAM, fl.C_PLACE_K, fl.C_PENDING, fl.C_LOOK_STATE, fl.C_LOOK_EXCL]] = -1
     ci[:, fl.C_WOKEN] = 1  # nothing may wake a household before it first waits
     ci[:n, fl.C_PROFILE] = profile
+    n_muni = max(1, len(c.municipalities))
+    if n_muni > 1:  # a region: the municipality is the last attribute
+        ci[:n, fl.C_MUNI] = np.asarray(c.attributes.profiles, dtype=np.int64)[profile, -1]
+    n_groups, n_years = len(c.attributes.groups), len(c.calendar.years)
     cf = scratch("cf", (n, fl.C_CLOCKS + k_max), np.float64)
     cf.fill(0.0)
     chunk_next = scratch("chunk_next", (chunks,), np.int64)
@@ -325,12 +389,17 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
         pool_capacity=_i(capacity), pool_in_use=ints(0, n_pools), pool_waiting=ints(0, n_pools),
         pool_order=ints(0, n_pools), wait_key=scratch("wait_key", (n_pools, n), np.int64),
         wait_client=scratch("wait_client", (n_pools, n), np.int64),
-        flows=np.zeros((n_months, n_states, len(FLOWS)), dtype=np.int64), stock=ints(0, n_states),
-        stock_history=np.zeros((n_months, n_states), dtype=np.int64), area=np.zeros(n_states),
-        since=np.zeros(n_states), person_months=np.zeros((n_months, n_states)),
+        flows=np.zeros((n_months, n_muni, n_states, len(FLOWS)), dtype=np.int64),
+        stock=np.zeros((n_muni, n_states), dtype=np.int64),
+        stock_history=np.zeros((n_months, n_muni, n_states), dtype=np.int64), area=np.zeros((n_muni, n_states)),
+        since=np.zeros((n_muni, n_states)), person_months=np.zeros((n_months, n_muni, n_states)),
+        gflows=np.zeros((n_months, n_groups, len(GROUP_FLOWS)), dtype=np.int64), gstock=ints(0, n_groups),
+        garea=np.zeros(n_groups), gsince=np.zeros(n_groups),
+        gstock_history=np.zeros((n_months, n_groups), dtype=np.int64), gperson_months=np.zeros((n_months, n_groups)),
+        durations=np.zeros((n_years, len(DURATION_EDGES)), dtype=np.int64),
         balance=ints(0, n_purses), op_kind=ints(0, ops), op_t=np.zeros(ops), op_client=ints(0, ops),
         op_profile=ints(0, ops), op_s=ints(0, ops), op_k=ints(0, ops), op_to=ints(0, ops), op_x=np.zeros(ops),
-        scratch=np.zeros(k_max),
+        op_y=np.zeros(ops), scratch=np.zeros(k_max),
     )  # fmt: skip
 
 

@@ -36,7 +36,7 @@ from sim.engines.fast_layout import (
     op,
     schedule,
 )  # fmt: skip
-from sim.model.compiled import RULE_LEVEL, RULE_NEW_SPELL
+from sim.model.compiled import RULE_LEVEL, RULE_NEW_SPELL, TIE_ANY, TIE_ORDERED
 
 
 # -- money: the ledger's affordability, mirrored ---------------------------------------------------
@@ -117,23 +117,54 @@ def must_wait(st, pool):
     return st.pool_in_use[pool] >= st.pool_capacity[pool] or st.pool_waiting[pool] > 0
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _hit(m, st, now, c, r):
+    """Whether household ``c`` meets priority rule ``r``."""
+    kind = m.rule_kind[r]
+    if kind == RULE_LEVEL:
+        return m.levels[st.ci[c, C_PROFILE], m.rule_attribute[r]] == m.rule_level[r]
+    if kind == RULE_NEW_SPELL:
+        return now - st.cf[c, C_SPELL] < m.rule_threshold[r]
+    return st.cf[c, C_LOONWAARDE] >= m.rule_threshold[r]
+
+
 @njit(cache=True, error_model="numpy")
 def rank(m, st, now, c, pool):
-    """``Model._priority``: lexicographic rules, lower is served first."""
+    """``Model._priority`` (``sim.model.compiled.priority_score``): lower is served first.
+
+    Always-served rules first, then the others as the pool's tie-break says: ``ordered`` (rule i outweighs
+    all later ones together), ``any`` (meeting one of them counts) or ``fifo`` (they do not count)."""
     first, n = m.rule0[pool], m.rule_n[pool]
-    score = 0
+    tie = m.pool_tie[pool]
+    always, rest, others = 0, 0, 0
+    for i in range(n):
+        if not m.rule_always[first + i]:
+            others += 1
+    j = 0
     for i in range(n):
         r = first + i
-        kind = m.rule_kind[r]
-        if kind == RULE_LEVEL:
-            hit = m.levels[st.ci[c, C_PROFILE], m.rule_attribute[r]] == m.rule_level[r]
-        elif kind == RULE_NEW_SPELL:
-            hit = now - st.cf[c, C_SPELL] < m.rule_threshold[r]
-        else:
-            hit = st.cf[c, C_LOONWAARDE] >= m.rule_threshold[r]
+        hit = _hit(m, st, now, c, r)
+        if m.rule_always[r]:
+            if hit:
+                always = 1
+            continue
         if hit:
-            score += 1 << (n - 1 - i)
-    return -score
+            if tie == TIE_ORDERED:
+                rest += 1 << (others - 1 - j)
+            elif tie == TIE_ANY:
+                rest = 1
+        j += 1
+    return -((always << others) + rest)
+
+
+@njit(cache=True, error_model="numpy")
+def barred(m, st, now, c, team):
+    """``Model._barred``: whether ``team`` no longer serves household ``c`` (a level it stopped serving by now)."""
+    p = st.ci[c, C_PROFILE]
+    for i in range(m.stop0[team], m.stop0[team] + m.stop_n[team]):
+        if m.levels[p, m.stop_attribute[i]] == m.stop_level[i] and now >= m.stop_from[i]:
+            return True
+    return False
 
 
 @njit(cache=True, error_model="numpy")
@@ -143,4 +174,4 @@ def request_slot(m, st, now, c, team):
     granted = request(m, st, now, team, c, priority)
     st.ci[c, C_SLOT_TEAM] = team
     st.ci[c, C_SLOT_GRANTED] = 1 if granted else 0
-    count(m, st, now, st.ci[c, C_STATE], F_GSTART if granted else F_GWAIT)
+    count(m, st, now, c, st.ci[c, C_STATE], F_GSTART if granted else F_GWAIT)
