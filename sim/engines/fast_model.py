@@ -422,7 +422,10 @@ fast_struct.define(KernelModel._fields, KernelState._fields)
 
 
 def to_kernel(value: KernelModel | KernelState):
-    """The StructRef the kernel reads, borrowing ``value``'s arrays (``value`` must outlive it)."""
+    """The StructRef the kernel reads, borrowing ``value``'s arrays (``value`` must outlive it); the named
+    tuple itself when the kernel runs as plain Python (:data:`fast_struct.INTERPRETED`)."""
+    if fast_struct.INTERPRETED:
+        return value
     if isinstance(value, KernelModel):
         return fast_struct.model_struct(tuple(value))
     return fast_struct.state_struct(tuple(value))

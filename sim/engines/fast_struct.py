@@ -14,6 +14,10 @@ the kernel's entry points turn the ``StructRef`` into a :class:`Raw` view
 at all. Borrowing is safe because the named tuple owns the arrays and the
 caller keeps it (and the ``StructRef``) alive while the kernel runs.
 
+With ``NUMBA_DISABLE_JIT=1`` the kernel runs as plain Python (slowly: for
+coverage and debugging); :data:`INTERPRETED` is then true, the kernel reads
+the named tuples themselves and :func:`raw` and :func:`prefetch` do nothing.
+
 numba's on-disk cache (``cache=True``) pickles these types into the index of
 every kernel function; renaming or moving a class here makes numba fail to
 read that index (it does not treat it as stale): after such a change delete
@@ -23,13 +27,15 @@ read that index (it does not treat it as stale): after such a change delete
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import njit, types
+from numba import config, njit, types
 from numba.core import cgutils, imputils
 from numba.core.datamodel import models
 from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
 from numba.experimental.structref import _Utils
 from numba.extending import infer_getattr, intrinsic, lower_getattr_generic, register_model
+
+INTERPRETED = bool(config.DISABLE_JIT)  # NUMBA_DISABLE_JIT=1: every njit function is plain Python
 
 
 class _Fields(types.StructRef):
@@ -145,3 +151,12 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return types.void(array, types.intp), codegen
+
+
+if INTERPRETED:  # the intrinsics above exist only in compiled code
+
+    def raw(ref):  # noqa: F811 (the compiled version's stand-in)
+        return ref
+
+    def prefetch(array, index):  # noqa: F811
+        return None
