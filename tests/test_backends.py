@@ -55,3 +55,43 @@ def test_unknown_engine_and_stray_scheduler_are_refused():
         make_backend("spark")
     with pytest.raises(ValueError, match="--scheduler needs --engine dask"):
         make_backend("local", scheduler="tcp://localhost:8786")
+
+
+# what may differ between two run folders of the same scenario and seed: when and how long, and the engine
+VOLATILE = {"created", "wall_seconds", "kernel", "kernel_requested", "kernel_reason"}
+
+
+def test_a_run_folder_is_the_same_on_either_kernel(tmp_path):
+    """``--kernel simpy`` and ``--kernel compiled`` write the same bytes: tables, charts, scenario, every
+    replication's arrays; the manifest differs only in its kernel fields and times (the region: money and
+    rows per municipality, groups.csv)."""
+    import json
+
+    import numpy as np
+
+    from sim.io.workfolder import STAMP
+
+    region = str(DATA / "region.toml")
+    folders = {}
+    for kernel in ("simpy", "compiled"):
+        folders[kernel] = tmp_path / kernel
+        args = ["run", region, "--years", "2", "-r", "3", "--seed", "7", "-w", "2", "-q", "--kernel", kernel]
+        assert main([*args, "--out", str(folders[kernel])]) == 0
+    files = {k: sorted(p.relative_to(f).as_posix() for p in f.rglob("*") if p.is_file()) for k, f in folders.items()}
+    assert files["simpy"] == files["compiled"]
+    assert {"monthly.csv", "annual.csv", "summary.csv", "groups.csv", "charts/caseload.png"} <= set(files["simpy"])
+    a, b = folders["simpy"], folders["compiled"]
+    for name in files["simpy"]:
+        if name == "manifest.json":
+            manifests = [json.loads((f / name).read_text()) for f in (a, b)]
+            assert manifests[0]["kernel"] == "simpy" and manifests[1]["kernel"] == "compiled"
+            assert {k: v for k, v in manifests[0].items() if k not in VOLATILE} == {
+                k: v for k, v in manifests[1].items() if k not in VOLATILE}  # fmt: skip
+        elif name.endswith(".npz"):  # every array but the wall time and the stamp's checksum of it
+            with np.load(a / name) as x, np.load(b / name) as y:
+                assert x.files == y.files
+                for field in x.files:
+                    if field not in ("wall_seconds", STAMP):
+                        assert np.array_equal(x[field], y[field]), (name, field)
+        elif not name.startswith("."):  # the marker and lock files are the folder's own
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
