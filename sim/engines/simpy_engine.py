@@ -13,6 +13,7 @@ The engine reads only the :class:`~sim.model.compiled.Compiled` model.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import math
 import time
@@ -50,6 +51,7 @@ F_REFUSED = FLOW_INDEX["refused"]
 N_FLOWS = len(FLOWS)
 N_GROUP_FLOWS = len(GROUP_FLOWS)
 G_INFLOW = GROUP_FLOW_INDEX["inflow"]
+INITIAL = int(Stream.INITIAL)
 TIMER = "timer"  # the value a client's own timer rings its wake-up event with
 ARRIVAL_BATCH = 4096  # exponential inter-arrival draws taken from the inflow stream at a time
 GC_GEN0 = 50_000  # allocations between young-generation collections while a replication runs
@@ -68,12 +70,13 @@ class Client:
         "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
         "spell_start", "entered", "groups", "muni", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
         "place", "place_target", "place_to", "held_place", "clocks", "look_state", "look_table", "look_time",
+        "cell", "gcells",
     )  # fmt: skip
 
     def __init__(self, population: int, number: int, row: tuple[array, int]):
         self.population = population
         self.number = number
-        self.id = number if population == Stream.INITIAL else CLIENT_ID_ARRIVAL + number
+        self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
         self.row, self.base = row  # the client's uniforms are row[base : base + layout.width]
         self.n_sojourn = self.n_intake = 0
         self.overflow = None
@@ -141,6 +144,8 @@ class Model:
         self.gstock_history = np.zeros((self.n_months, self.n_groups), dtype=np.int64)
         self.gperson_months = np.zeros((self.n_months, self.n_groups))
         self._group_indices = [compiled.attributes.group_indices(p) for p in range(len(compiled.attributes.profiles))]
+        self._group_cells = [tuple(g * N_GROUP_FLOWS for g in groups) for groups in self._group_indices]
+        self._cdfs = compiled.attributes.cdfs
         self.teams = [SlotPool(team.slots[0]) for team in compiled.teams]
         self.places = {s: SlotPool(caps[0]) for s, caps in enumerate(compiled.places) if caps is not None}
         layout = compiled.layout
@@ -170,6 +175,21 @@ class Model:
         self._stops = [team.stops for team in compiled.teams]  # (attribute, level, from) a team stopped serving
         self._rules = {("team", i): t.priority for i, t in enumerate(compiled.teams)}
         self._rules |= {("place", s): self.states[s].priority for s in self.places}
+        # the per-event path: flat offsets into flows / gflows, live hazard tables per profile (sampling.live)
+        self._month_cells = self.n_muni * self.n_states * N_FLOWS  # flows per month
+        self._step_cells = [  # flow cells of each transition's counters, relative to the client's cell
+            [tuple(s * N_FLOWS + f for f in tr.flows) for tr in st.transitions] for s, st in enumerate(self.states)
+        ]
+        self._profiles = compiled.attributes.profiles
+        self._direct = type(self.tables).get is HazardTables.get  # tables depend on the profile alone
+        self._live = [[None] * (3 * self.n_states) for _ in self._profiles]  # [profile][3 s + mode]
+        self._lived: dict[int, tuple[list, tuple]] = {}  # id(table) -> (table, live table), other tables
+        self._without: dict[tuple[int, int], tuple[tuple, tuple]] = {}  # (id(live table), k) -> (it, without k)
+        bins = compiled.intake.bins
+        self._bin_uppers = [b[1] for b in bins]
+        # (cdf low, state, loonwaarde low, width of the loonwaarde band, width of the cdf band) per bin
+        self._bins = [(lower, s, lo, hi - lo, max(upper - lower, 1e-300)) for lower, upper, s, lo, hi in bins]
+        self._bins_sorted = all(a <= b for a, b in zip(self._bin_uppers, self._bin_uppers[1:]))
 
     # -- running -----------------------------------------------------------------
     def run(self) -> Result:
@@ -230,15 +250,21 @@ class Model:
             self.ledger.close_month(month, at, self.person_months[month])  # [municipality, state]
 
     def _count_durations(self, year: int, at: float) -> None:
-        """Households on the caseload at a year end by how long their spell has lasted."""
+        """Households on the caseload at a year end by how long their spell has lasted (longer than each edge).
+
+        The edges ascend, so the edges a spell exceeds are the first ``bisect_left(edges, spell)``:
+        households are counted by that number and the counts summed from the longest down."""
         on = self._on_caseload
-        counts = self.durations[year]
+        exceeds = [0] * (len(DURATION_EDGES) + 1)
         for cl in self.population:
-            if cl.state is not None and on[cl.state]:
-                spell = at - cl.spell_start
-                for i, edge in enumerate(DURATION_EDGES):
-                    if spell > edge:
-                        counts[i] += 1
+            s = cl.state
+            if s is not None and on[s]:
+                exceeds[bisect.bisect_left(DURATION_EDGES, at - cl.spell_start)] += 1
+        counts = self.durations[year]
+        longer = 0
+        for i in range(len(DURATION_EDGES) - 1, -1, -1):
+            longer += exceeds[i + 1]
+            counts[i] += longer
 
     def _capacity_changes(self):
         c = self.c
@@ -252,14 +278,18 @@ class Model:
     # -- population --------------------------------------------------------------
     def _new_client(self, population: int, number: int, fixed: tuple[int, ...] = ()) -> Client:
         """A household with its row of random numbers and its drawn attributes (``fixed`` levels >= 0 kept)."""
-        cl = Client(population, number, self.streams.client_row(population, number))
-        cl.profile = self.streams.profile(population, number, self.c.attributes.cdfs)
-        if any(level >= 0 for level in fixed):
-            drawn = self.c.attributes.profiles[cl.profile]
-            cl.profile = self.c.attributes.profile_of(tuple(f if f >= 0 else d for f, d in zip(fixed, drawn)))
-        cl.levels = self.c.attributes.profiles[cl.profile]
-        cl.groups = self._group_indices[cl.profile]
-        cl.muni = cl.levels[-1] if self.n_muni > 1 else 0
+        streams = self.streams
+        cl = Client(population, number, streams.client_row(population, number))
+        profile = streams.profile(population, number, self._cdfs)
+        if fixed and any(level >= 0 for level in fixed):
+            drawn = self._profiles[profile]
+            profile = self.c.attributes.profile_of(tuple(f if f >= 0 else d for f, d in zip(fixed, drawn)))
+        cl.profile = profile
+        cl.levels = levels = self._profiles[profile]
+        cl.groups = self._group_indices[profile]
+        cl.gcells = self._group_cells[profile]
+        cl.muni = muni = levels[-1] if self.n_muni > 1 else 0
+        cl.cell = muni * self.n_states * N_FLOWS  # the client's municipality's flow cells within a month
         self.clients += 1
         self.population.append(cl)
         return cl
@@ -279,6 +309,8 @@ class Model:
         number = 0
         for s, count, low, high, fixed in groups:
             st = self.states[s]
+            if not any(level >= 0 for level in fixed):
+                fixed = ()  # every level drawn
             for _ in range(count):
                 cl = self._new_client(Stream.INITIAL, number, fixed)
                 number += 1
@@ -308,6 +340,7 @@ class Model:
         segments = self.c.inflow
         exps = gen.standard_exponential(ARRIVAL_BATCH).tolist()
         seg, number, t = 0, 0, 0.0
+        new_client, life, process, arrivals = self._new_client, self._life, env.process, Stream.ARRIVALS
         while True:
             if not exps:
                 exps = gen.standard_exponential(ARRIVAL_BATCH).tolist()
@@ -325,9 +358,9 @@ class Model:
                     return
             self.scheduled += 1
             yield env.timeout(t - env.now)
-            cl = self._new_client(Stream.ARRIVALS, number)
+            cl = new_client(arrivals, number)
             number += 1
-            env.process(self._life(cl, arriving=True))
+            process(life(cl, arriving=True))
 
     # -- a household's life -------------------------------------------------------
     def _life(self, cl: Client, arriving: bool = False):
@@ -343,13 +376,14 @@ class Model:
             cl.spell_start = env.now
             self._cross(cl, 1, env.now)
             self._enter_intake(cl)
-        team_of = self._team_of
+        team_of, stops, max_stay, horizon = self._team_of, self._stops, self._max_stay, self.horizon
+        next_event, fire = self._next_event, self._fire
         while cl.state is not None:
             s = cl.state
             team = team_of[s]
             mode = NO_TEAM
             if team >= 0:
-                if self._stops[team] and self._barred(cl, team):  # the team no longer serves this household
+                if stops[team] and self._barred(cl, team):  # the team no longer serves this household
                     if cl.slot is not None:
                         self._granted(self.teams[team].release(cl.slot))
                         cl.slot = cl.slot_team = None
@@ -358,13 +392,14 @@ class Model:
                     if cl.slot is None:
                         self._request_slot(cl, team)
                     mode = GUIDED if cl.slot.granted else UNGUIDED
+            now = env.now
             waiting = (mode == UNGUIDED and cl.slot is not None) or cl.place is not None
-            nxt = self._next_event(cl, s, mode, waiting)
-            limit = self._max_stay[s]
+            nxt = next_event(cl, s, mode, waiting, now)
+            limit = max_stay[s]
             if limit is not None:  # the stay runs out: a forced transition, unless a clock rings first
                 deadline = cl.entered + limit[0][cl.profile]
-                if deadline < self.horizon and (nxt is None or deadline < nxt[0]):
-                    nxt = (max(deadline, env.now), limit[1])
+                if deadline < horizon and (nxt is None or deadline < nxt[0]):
+                    nxt = (max(deadline, now), limit[1])
             if waiting:
                 # one wake-up event, rung by the timer or by the pool granting a slot or place
                 wake = WakeUp(env)
@@ -373,7 +408,7 @@ class Model:
                 if cl.place is not None:
                     cl.place.event = wake
                 if nxt is not None:
-                    env.timeout(nxt[0] - env.now, TIMER).callbacks.append(wake.trigger_once)
+                    env.timeout(nxt[0] - now, TIMER).callbacks.append(wake.trigger_once)
                 self.scheduled += 1
                 if (yield wake) is not TIMER:
                     if cl.place is not None and cl.place.granted:
@@ -388,27 +423,35 @@ class Model:
                 return
             else:
                 self.scheduled += 1
-                yield env.timeout(nxt[0] - env.now)
-            self._fire(cl, s, nxt[1])
+                yield env.timeout(nxt[0] - now)
+            fire(cl, s, nxt[1])
 
-    def _next_event(self, cl: Client, s: int, mode: int, waiting: bool) -> tuple[float, int] | None:
+    def _next_event(self, cl: Client, s: int, mode: int, waiting: bool, now: float) -> tuple[float, int] | None:
         """(time, transition) of the client's next event before the horizon, or None.
 
         Competing risks (:mod:`sampling`). A client woken early (a slot or place came free)
         keeps its clocks, less the hazard integrated since it last looked.
         """
-        table = self.tables.get(cl, s, mode)
+        if self._direct:  # the table depends on the profile alone: kept per profile, as a live table
+            tables = self._live[cl.profile]
+            table = tables[3 * s + mode]
+            if table is None:
+                table = tables[3 * s + mode] = sampling.live(self.tables.get(cl, s, mode))
+        else:
+            table = self._live_table(self.tables.get(cl, s, mode))
         if cl.place is not None:  # the transition waiting for a place cannot fire again
-            table = sampling.without(table, cl.place_target)
-        now = self.env.now
+            table = self._table_without(table, cl.place_target)
         n, edges, constant = self._shape[s]
         clocks = cl.clocks
+        first = 0  # transition k's clock is clocks[first + k]
         if clocks is None or cl.look_state != s:
             i = cl.n_sojourn
             cl.n_sojourn = i + 1
             if i < N_SOJOURNS and n <= self._k_max:
                 first = cl.base + self._clock0 + i * self._k_max
-                clocks = cl.row[first : first + n]
+                clocks = cl.row
+                if waiting:  # a copy of its own, wound down while it waits
+                    clocks, first = clocks[first : first + n], 0
             else:
                 rnd = self._overflow(cl)
                 clocks = [rnd.expovariate(1.0) for _ in range(n)]
@@ -417,11 +460,25 @@ class Model:
         if waiting:  # only a waiting client can be woken before one of its clocks rings
             cl.clocks, cl.look_state, cl.look_table, cl.look_time = clocks, s, table, now
         if constant:
-            return sampling.ring_constant(table[0][0], clocks, now, self.horizon)
-        # wound down in ring(); a waiting client's clocks were just stored on it and must stay as they are
-        return sampling.ring(
-            table, list(clocks) if waiting else clocks, now, cl.spell_start, self.cal_edges, edges, self.horizon
-        )
+            return sampling.ring_constant(table[0][0], clocks, first, now, self.horizon)
+        # ring() winds a copy down, so a waiting client's clocks stay as they were stored
+        return sampling.ring(table, clocks, first, n, now, cl.spell_start, self.cal_edges, edges, self.horizon)
+
+    def _live_table(self, table: list) -> tuple:
+        """``sampling.live(table)`` of a table from a :class:`HazardTables` subclass, made once per table
+        (the entry keeps the table alive, so its id is not reused)."""
+        entry = self._lived.get(id(table))
+        if entry is None:
+            entry = self._lived[id(table)] = (table, sampling.live(table))
+        return entry[1]
+
+    def _table_without(self, table: tuple, k: int) -> tuple:
+        """``sampling.without(table, k)``, made once per live table and transition."""
+        key = (id(table), k)
+        entry = self._without.get(key)
+        if entry is None:
+            entry = self._without[key] = (table, sampling.without(table, k))
+        return entry[1]
 
     def _fire(self, cl: Client, s: int, k: int) -> None:
         cl.clocks = None  # an event happened: the next sojourn draws fresh clocks
@@ -473,20 +530,20 @@ class Model:
 
     def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
         """Transition ``k`` out of ``s`` happens now: count it, pay for it, move the client."""
-        _, plan, new_spell, _, budgeted, gplan = self._steps[s][k]
+        _, _, new_spell, _, budgeted, gplan = self._steps[s][k]
         now = self.env.now
         month = int(now)
         counted = month < self.n_months
         flows = self.flows
         if counted:
-            base = ((month * self.n_muni + cl.muni) * self.n_states + s) * N_FLOWS
-            for f in plan:
+            base = month * self._month_cells + cl.cell
+            for f in self._step_cells[s][k]:
                 flows[base + f] += 1
             if gplan:
-                gflows, gbase = self.gflows, month * self.n_groups
+                gflows, gbase = self.gflows, month * self.n_groups * N_GROUP_FLOWS
                 for f in gplan:
-                    for g in cl.groups:
-                        gflows[(gbase + g) * N_GROUP_FLOWS + f] += 1
+                    for g in cl.gcells:
+                        gflows[gbase + g + f] += 1
         if budgeted:
             self.ledger.on_transition(now, cl.id, cl.profile, s, k, to)
         if self.log is not None:
@@ -530,13 +587,19 @@ class Model:
         since[i] = now
         stock[i] += 1
         if counted:
-            flows[((month * self.n_muni + cl.muni) * self.n_states + to) * N_FLOWS + F_ENTRIES] += 1
+            flows[base + to * N_FLOWS + F_ENTRIES] += 1
 
     def _enter_intake(self, cl: Client) -> None:
-        self._count(cl, INTAKE, F_INFLOW)
-        self._count_group(cl, G_INFLOW)
-        self._record(cl, INTAKE, "", "arrival", "arrival", "")
-        cl.entered = self.env.now
+        now = self.env.now
+        month = int(now)
+        if month < self.n_months:  # the inflow, in the intake and in each of the client's groups
+            self.flows[month * self._month_cells + cl.cell + INTAKE * N_FLOWS + F_INFLOW] += 1
+            gflows, gbase = self.gflows, month * self.n_groups * N_GROUP_FLOWS + G_INFLOW
+            for g in cl.gcells:
+                gflows[gbase + g] += 1
+        if self.log is not None:
+            self._record(cl, INTAKE, "", "arrival", "arrival", "")
+        cl.entered = now
         if self._intake_immediate:
             to = self._assign(cl)
             cl.state = to
@@ -556,24 +619,29 @@ class Model:
         else:
             u = self._overflow(cl).random()  # noqa: S311 (simulation, not cryptography)
         cl.n_intake += 1
-        bins = self.c.intake.bins  # the first bin whose upper cdf exceeds u (the last one if rounding leaves u above all)
-        lower, upper, s, lo, hi = next((b for b in bins if u < b[1]), bins[-1])
-        # a bin of zero width is never picked (u < upper fails first), so the guard only averts 0/0
-        cl.loonwaarde = lo + (hi - lo) * min(1.0, (u - lower) / max(upper - lower, 1e-300))
+        bins = self._bins  # the first bin whose upper cdf exceeds u (the last one if rounding leaves u above all)
+        if self._bins_sorted:  # cumulative shares: the first upper above u is bisect_right's
+            lower, s, lo, width, span = bins[min(bisect.bisect_right(self._bin_uppers, u), len(bins) - 1)]
+        else:
+            lower, s, lo, width, span = next((b for b, upper in zip(bins, self._bin_uppers) if u < upper), bins[-1])
+        # a bin of zero width is never picked (u < upper fails first), so the guard (in span) only averts 0/0
+        cl.loonwaarde = lo + width * min(1.0, (u - lower) / span)
         return s
 
     # -- waiting lists -------------------------------------------------------------
     def _request_slot(self, cl: Client, team: int) -> None:
         pool = self.teams[team]
-        cl.slot = pool.request(self._priority(cl, ("team", team)) if pool.must_wait() else 0)
+        slot = cl.slot = pool.request(self._priority(cl, ("team", team)) if pool.must_wait() else 0)
         cl.slot_team = team
-        if not cl.slot.granted:
-            self._count(cl, cl.state, F_GWAIT)
-            self._record(cl, cl.state, "", "werkmatcher_request", "queue", "")
-        else:
-            self._count(cl, cl.state, F_GSTART)
-            if self.log is not None:
-                self._record(cl, cl.state, "", "werkmatcher", "guidance", "")
+        s = cl.state
+        month = int(self.env.now)
+        if month < self.n_months:  # _count(cl, s, F_GWAIT or F_GSTART), inlined
+            self.flows[month * self._month_cells + cl.cell + s * N_FLOWS + (F_GSTART if slot.granted else F_GWAIT)] += 1
+        if self.log is not None:
+            if slot.granted:
+                self._record(cl, s, "", "werkmatcher", "guidance", "")
+            else:
+                self._record(cl, s, "", "werkmatcher_request", "queue", "")
 
     def _barred(self, cl: Client, team: int) -> bool:
         """Whether ``team`` no longer serves the client (an attribute level it stopped serving by now)."""
@@ -614,22 +682,16 @@ class Model:
 
     def _cross(self, cl: Client, delta: int, now: float) -> None:
         """The client comes onto (+1) or leaves (-1) the caseload: the stock of each of its groups."""
+        garea, gstock, gsince = self.garea, self.gstock, self.gsince
         for g in cl.groups:
-            self.garea[g] += self.gstock[g] * (now - self.gsince[g])
-            self.gsince[g] = now
-            self.gstock[g] += delta
-
-    def _count_group(self, cl: Client, flow: int) -> None:
-        month = int(self.env.now)
-        if month < self.n_months:
-            base = month * self.n_groups
-            for g in cl.groups:
-                self.gflows[(base + g) * N_GROUP_FLOWS + flow] += 1
+            garea[g] += gstock[g] * (now - gsince[g])
+            gsince[g] = now
+            gstock[g] += delta
 
     def _count(self, cl: Client, s: int, flow: int) -> None:
         month = int(self.env.now)
         if month < self.n_months:
-            self.flows[((month * self.n_muni + cl.muni) * self.n_states + s) * N_FLOWS + flow] += 1
+            self.flows[month * self._month_cells + cl.cell + s * N_FLOWS + flow] += 1
 
     def _record(self, cl: Client, s: int, to: str, transition: str, kind: str, movement: str) -> None:
         if self.log is not None:
