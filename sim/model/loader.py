@@ -176,6 +176,8 @@ def _load_chain(path: Path, root: Path, seen: list[Path], files: list[Path]) -> 
     if len(seen) >= MAX_EXTENDS:
         raise ScenarioError([f"extends: chain longer than {MAX_EXTENDS} files"])
     data = _read_toml(path)
+    if seen:  # a file another one extends: its relative draws file is read from its own folder
+        _anchor_draws(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -197,6 +199,14 @@ def _load_chain(path: Path, root: Path, seen: list[Path], files: list[Path]) -> 
             hint = f" (to extend the bundled scenario write extends = \"{stem}\")" if stem in bundled_names() else ""
             raise ScenarioError([f"{path.name}: extends: {parent!r} not found{hint}"])
     return deep_merge(_load_chain(target, root, [*seen, path], files), data)
+
+
+def _anchor_draws(data: dict[str, Any], folder: Path) -> None:
+    """Make a relative ``uncertainty.draws`` of an extended file absolute (from that file's folder), so a
+    variant in another folder that extends a calibrated scenario still finds its parameter draws."""
+    spec = data.get("uncertainty")
+    if isinstance(spec, dict) and isinstance(spec.get("draws"), str) and not Path(spec["draws"]).is_absolute():
+        spec["draws"] = str(folder / spec["draws"])
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
