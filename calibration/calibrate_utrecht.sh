@@ -11,7 +11,8 @@
 # factor 2 below and above, compared with (1) in starts.csv; (3) the pseudo-out-of-sample refit on
 # 2015-2018 and its prediction of 2019; (4) the 2020 check with the corona scenario. The tracked files
 # are replaced only with --install, after every step has finished; without it nothing outside the new
-# folder is touched. REPLICATIONS, WORKERS and DRAWS set the effort (default 10, 2 and 200).
+# folder is touched. REPLICATIONS, WORKERS, DRAWS and BACKTEST_REPLICATIONS set the effort (default 10, 2,
+# 200 and 40); about 25 minutes on 2 cores with the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -20,7 +21,7 @@ install=no
 for arg in "$@"; do
   case "$arg" in
     --install) install=yes ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "error: unknown option $arg (use --install or --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,8 +44,9 @@ common=(--free "${free[@]}" --tie "${ties[@]}" --keep-attributes age_band --stag
         --replications "${REPLICATIONS:-10}" --workers "${WORKERS:-2}")
 
 # (1) the fit
+# exit code 1 (a fitting target outside its tolerance) is reported in fit.csv and does not stop the script
 caseload-sim calibrate "$targets" --scenario scenarios/utrecht_baseline.toml "${common[@]}" \
-  --draws "${DRAWS:-200}" --out "$out/utrecht_calibrated.toml"
+  --draws "${DRAWS:-200}" --out "$out/utrecht_calibrated.toml" || [ $? -eq 1 ]
 # (2) the same fit from other starting points (no draws needed)
 for scale in 0.5 2; do
   caseload-sim calibrate "$targets" --scenario scenarios/utrecht_baseline.toml "${common[@]}" \
@@ -70,10 +72,10 @@ PY
 caseload-sim calibrate "$targets" --scenario scenarios/utrecht_baseline.toml "${common[@]}" \
   --draws "${DRAWS:-200}" --fit-until 2018-12 --out "$out/fit_2015_2018.toml" || true
 caseload-sim backtest --scenario "$out/fit_2015_2018.toml" --targets "$targets" --fitted-until 2018-12 \
-  --replications 40 --out "$out/pseudo_2019"
+  --replications "${BACKTEST_REPLICATIONS:-40}" --out "$out/pseudo_2019"
 # (4) the 2020 check: the calibrated baseline (with its draws) plus the corona scenario's changes
 sed -e 's#^extends = "utrecht_baseline.toml"#extends = "utrecht_calibrated.toml"#' scenarios/corona_2020.toml > "$out/corona_2020.toml"
-caseload-sim backtest --scenario "$out/corona_2020.toml" --targets "$targets" --replications 40 --out "$out/corona_2020"
+caseload-sim backtest --scenario "$out/corona_2020.toml" --targets "$targets" --replications "${BACKTEST_REPLICATIONS:-40}" --out "$out/corona_2020"
 
 if [ "$install" = yes ]; then
   report=calibration/report validation=calibration/validation
