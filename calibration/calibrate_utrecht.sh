@@ -82,7 +82,7 @@ if [ "$install" = yes ]; then
   mkdir -p "$report/utrecht_calibrated.fit" "$validation/pseudo_2019" "$validation/corona_2020"
   cp "$out/utrecht_calibrated.toml" "$out/utrecht_calibrated.draws.csv" "$report/"
   cp "$out"/utrecht_calibrated.fit/* "$report/utrecht_calibrated.fit/"
-  cp "$out/starts.csv" "$report/"
+  cp "$out/starts.csv" "$out/corona_2020.toml" "$report/"
   cp "$out"/pseudo_2019/* "$validation/pseudo_2019/"
   cp "$out"/corona_2020/* "$validation/corona_2020/"
   # the bundled baseline is the calibrated scenario, without the output marker, with its own draws file

@@ -29,8 +29,9 @@ def _flows(c, results, states, flow):
 
 @pytest.fixture(scope="module")
 def baseline_2015_2019():
-    """The calibrated baseline 2015-2019, 4 replications (its parameter draws included)."""
+    """The calibrated baseline 2015-2019 at its fitted values, 4 replications."""
     scenario = load_scenario("utrecht_baseline", overrides={"years": 5})
+    scenario = scenario.model_copy(update={"uncertainty": None})  # the calibrated point estimate
     results = run_replications(scenario, seed=1, replications=4, workers=2, progress=False)
     return compile_scenario(scenario), results
 
@@ -212,15 +213,17 @@ def test_an_i_deel_deficit_moves_arrangement_1_to_the_participatiebudget():
 
 def test_impulslijnen_add_about_443_exits():
     """The Impulslijnen levers (October 2017 - April 2018) against the same model without them, analytic
-    (exact expectation, no noise): extra exits within 25% of the 443 households that left [utrecht-news-2018];
-    25% because the split over work and other exits and the lever sizes are assumptions."""
+    (exact expectation, no noise). 443 households left through the actions, at 3-4 times the outflow of
+    regular service [utrecht-news-2018]: without them about 443 / 3.5 would have left anyway, so the extra is
+    ~443 x (1 - 1/3.5) = 316. Within 25% of that, because the split over work and other exits and the lever
+    sizes are assumptions."""
     scenario = load_scenario("utrecht_baseline", overrides={"years": 4})
     without = scenario.model_copy(update={"levers": {k: v for k, v in scenario.levers.items() if not k.startswith("impuls")}})
     keep = scenario.model_copy(update={"attributes": scenario.attributes})
     e1, e0 = expected(keep, stages=2), expected(without, stages=2)
     window = slice(33, 40)  # October 2017 - April 2018
     extra = sum((e1.flows[window, :, FLOW_INDEX[f]] - e0.flows[window, :, FLOW_INDEX[f]]).sum() for f in ("exits_work", "exits_other"))
-    assert abs(extra / 443 - 1) <= 0.25, extra
+    assert abs(extra / (443 * (1 - 1 / 3.5)) - 1) <= 0.25, extra
 
 
 def test_inflow_follows_the_ww_series():
@@ -235,31 +238,36 @@ def test_inflow_follows_the_ww_series():
 
 def test_corona_inflow_rises_as_reported():
     """Reported inflow 2020 +23.4% on 2019, all new spells including returns [utrecht-jaarverslag-2020,
-    goal 3.1] (annual.csv `inflow`; `new_applications` = inflow - reinflow): within 2 points. 6 replications:
-    SE of the ratio ~1 point."""
-    scenario = load_scenario("corona_2020", overrides={"years": 6})
-    annual = annual_table(compile_scenario(scenario), run_replications(scenario, seed=8, replications=6, workers=2, progress=False))
-    rise = annual.groupby("replication").apply(lambda a: a.set_index("year").loc[2020, "inflow"] / a.set_index("year").loc[2019, "inflow"]).mean() - 1
+    goal 3.1]: annual.csv's `inflow` counts them so (`new_applications` = inflow - reinflow). The rise of the
+    calibrated corona scenario within 2 points, in the analytic model (the exact expectation: new applications
+    plus re-inflow; the DES's yearly inflow has a Poisson noise of ~2% a replication, too much for a 2-point
+    check with few replications); the DES counts inflow on that definition."""
+    scenario = load_scenario("corona_2020", overrides={"years": 6}).model_copy(update={"uncertainty": None})
+    e = expected(scenario, stages=2)
+    spells = e.flows[:, :, FLOW_INDEX["inflow"]].sum(axis=1) + e.flows[:, :, FLOW_INDEX["reinflow"]].sum(axis=1)
+    rise = spells[60:72].sum() / spells[48:60].sum() - 1
     print(f"inflow 2020 vs 2019: {rise:+.1%}")
     assert abs(rise - 0.234) <= 0.02
-    assert (annual["new_applications"] == annual["inflow"] - annual["reinflow"]).all()
+    annual = annual_table(compile_scenario(scenario), run_replications(scenario, seed=8, replications=2, workers=2, progress=False))
+    assert (annual["new_applications"] == annual["inflow"] - annual["reinflow"]).all() and (annual["reinflow"] > 0).all()
     assert len(scenario.levers) < 16  # fewer hand levers than the 16 of the hand-tuned version
 
 
 def test_werkbeweging_monitor_shows_the_corona_dip():
     """`caseload-sim monitor werkbeweging`: extra arrangement-3 movements by quarter beside the published 615
-    (Q1 2020) and 415 (Q1 2021); like the published path the cumulative extra rises to Q1 2020, falls in
-    Q2 2020 (the corona dip) and stands lower at Q1 2021 than at Q1 2020. 4 replications; the quarterly
-    noise (~25 movements) is far below the dip (~150)."""
+    (Q1 2020) and 415 (Q1 2021); at the calibrated values, like the published path the cumulative extra rises
+    to about 615 by Q1 2020 (within 25%: the arrangement-3 contact elasticity is sized on it), falls in Q2 2020
+    (the corona dip) and stands lower at Q1 2021 than at Q1 2020. 4 replications; the quarterly noise (~25
+    movements) is far below the dip (~150)."""
     from sim.analysis.compare import run_arm
     from sim.analysis.monitor import monitor_table
 
-    scenario = load_scenario("werkbeweging", overrides={"years": 7})
+    scenario = load_scenario("werkbeweging", overrides={"years": 7}).model_copy(update={"uncertainty": None})
     arm = run_arm("werkbeweging", scenario, 1, 4)
     frame = monitor_table(arm, scenario.monitors["werkbeweging"]).set_index("quarter")
     cumulative = frame["cumulative"] - frame["base_quarter"].cumsum()
     print(frame[["movements", "extra_vs_base", "published_extra"]])
-    assert cumulative["2020Q1"] > 0
+    assert abs(cumulative["2020Q1"] / 615 - 1) <= 0.25
     assert frame.loc["2020Q2", "movements"] < frame.loc["2020Q1", "movements"]
     assert cumulative["2021Q1"] < cumulative["2020Q1"]
     assert frame["published_extra"].dropna().to_dict() == {"2020Q1": 615.0, "2020Q2": 469.0, "2021Q1": 415.0}
@@ -283,3 +291,25 @@ def test_the_baseline_projects_to_2030_with_parameter_draws():
     assert len(s.uncertainty.values) >= 100 and "calibrated" in s.uncertainty.source
     frame = pd.DataFrame(s.uncertainty.values)
     assert frame["states.arr1.transitions.work.rate"].std() > 0  # draws differ: a real ensemble
+
+
+def test_compare_caseload_50_shows_its_cost_and_payback(tmp_path):
+    """`caseload-sim compare utrecht_baseline caseload_50`: extra staff cost (56 FTE x EUR 90,000 a year), extra
+    exits to work, cost per extra exit and the net I-deel effect, each with a paired 95% interval, in
+    comparison.csv and the report. 2 years x 4 replications (paired: the intervals are narrow enough for the
+    staff cost, which has no noise, and the extra exits, ~+150 a year on a paired sd of ~30)."""
+    from sim.cli import main
+
+    out = tmp_path / "cmp"
+    assert main(["compare", "utrecht_baseline", "caseload_50", "-r", "4", "--years", "2", "--out", str(out), "-q"]) == 0
+    table = pd.read_csv(out / "comparison.csv")
+    alt = table[(table["scenario"] == "caseload_50") & (table["year"] == 2016)].set_index("metric")
+    assert alt.loc["staff_cost", "diff_vs_base"] == pytest.approx(56 * 90_000)
+    assert alt.loc["exits_work", "diff_ci_low"] > 0
+    for metric in ("cost_per_extra_exit", "net_result", "i_deel_result"):
+        row = alt.loc[metric]
+        assert row["diff_ci_low"] <= row["diff_vs_base"] <= row["diff_ci_high"] and row["diff_ci_low"] < row["diff_ci_high"]
+    assert alt.loc["cost_per_extra_exit", "diff_vs_base"] > 0
+    html = (out / "report.html").read_text()
+    for words in ("Personeelskosten", "Kosten per extra uitstroom naar werk", "Netto-effect: resultaat I-deel"):  # the report is in Dutch
+        assert words in html, words

@@ -48,10 +48,10 @@ def handle(args: argparse.Namespace) -> int:
         write(table, caseload, analytic, scenario, claim.path, observed, settings)
     print(claim.path)
     for row in table.itertuples():
-        print(f"{row.target}: predicted {row.predicted_median:.0f} (90% band {row.band90_low:.0f}-{row.band90_high:.0f}: "
-              f"{row.band_covers}), observed {row.observed:.0f}, error {100 * row.error:+.1f}%", file=sys.stderr)  # fmt: skip
+        print(f"{row.target}: predicted {row.predicted_median:.4g} (90% band {row.band90_low:.4g}-{row.band90_high:.4g}: "
+              f"{row.band_covers}), observed {row.observed:.4g}, error {100 * row.error:+.1f}%", file=sys.stderr)  # fmt: skip
         if "with_parameters_median" in table.columns:
-            print(f"  with parameter uncertainty: {row.with_parameters_median:.0f} "
-                  f"(90% band {row.with_parameters_band90_low:.0f}-{row.with_parameters_band90_high:.0f})", file=sys.stderr)  # fmt: skip
+            print(f"  with parameter uncertainty: {row.with_parameters_median:.4g} "
+                  f"(90% band {row.with_parameters_band90_low:.4g}-{row.with_parameters_band90_high:.4g})", file=sys.stderr)  # fmt: skip
     return 0
 

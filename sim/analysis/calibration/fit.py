@@ -223,10 +223,7 @@ def check_request(raw: dict[str, Any], targets: list[Target], free: list[str], t
         if src not in free:
             raise ValueError(f"--tie {dest}={src}: {src} is not a free parameter")
         get_value(raw, dest)
-    prior = priors(targets)
-    unknown = [p for p in prior if p not in free]
-    if unknown:
-        raise ValueError(f"prior for {', '.join(unknown)}, which is not a --free parameter")
+    prior = priors(targets)  # priors of parameters that are not free are not used
     start = {p: get_value(raw, p) for p in free}
     if any(v <= 0 for p, v in start.items() if prior.get(p, (0, 0, "log"))[2] == "log"):
         raise ValueError("free parameters must start > 0 (they are fitted on a log scale; a prior row with unit 'linear' fits one on its own scale)")
