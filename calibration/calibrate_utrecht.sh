@@ -53,20 +53,19 @@ for scale in 0.5 2; do
     --draws 0 --start-scale "$scale" --out "$out/start_$scale.toml" || true
 done
 python3 - "$out" <<'PY'
-import sys
-import numpy as np
-import pandas as pd
+import csv, math, sys
 out = sys.argv[1]
-main = pd.read_csv(f"{out}/utrecht_calibrated.fit/identifiability.csv").set_index("parameter")
-rows = []
-for scale in ("0.5", "2"):
-    other = pd.read_csv(f"{out}/start_{scale}.fit/parameters.csv").set_index("parameter")
-    for p, row in main.iterrows():
-        a, b = row["fitted"], other.loc[p, "fitted"]
-        diff = (np.log(b) - np.log(a)) if row["scale"] == "log" else (b - a)
-        rows.append({"parameter": p, "start_scale": float(scale), "fitted": a, "refit": b, "difference": round(diff, 4),
-                     "posterior_sd": row["posterior_sd"], "within_2_sd": abs(diff) <= 2 * row["posterior_sd"]})
-pd.DataFrame(rows).to_csv(f"{out}/starts.csv", index=False)
+main = {r["parameter"]: r for r in csv.DictReader(open(f"{out}/utrecht_calibrated.fit/identifiability.csv"))}
+with open(f"{out}/starts.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["parameter", "start_scale", "fitted", "refit", "difference", "posterior_sd", "within_2_sd"])
+    for scale in ("0.5", "2"):
+        other = {r["parameter"]: r for r in csv.DictReader(open(f"{out}/start_{scale}.fit/parameters.csv"))}
+        for p, row in main.items():
+            a, b = float(row["fitted"]), float(other[p]["fitted"])
+            diff = math.log(b / a) if row["scale"] == "log" else b - a
+            sd = float(row["posterior_sd"])
+            w.writerow([p, float(scale), a, b, round(diff, 4), sd, abs(diff) <= 2 * sd])
 PY
 # (3) pseudo out of sample: fit 2015-2018, predict 2019
 caseload-sim calibrate "$targets" --scenario scenarios/utrecht_baseline.toml "${common[@]}" \

@@ -176,7 +176,7 @@ def _load_chain(path: Path, root: Path, seen: list[Path], files: list[Path]) -> 
     if len(seen) >= MAX_EXTENDS:
         raise ScenarioError([f"extends: chain longer than {MAX_EXTENDS} files"])
     data = _read_toml(path)
-    if seen:  # a file another one extends: its relative draws file is read from its own folder
+    if seen and path.parent != seen[0].parent:  # extended from another folder: its draws file is read from its own
         _anchor_draws(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
