@@ -20,20 +20,23 @@ def utrecht_annual():
     return annual_table(compile_scenario(scenario), results)
 
 
-def test_utrecht_2015_2019_within_5_percent_of_observed(utrecht_annual):
-    # 6 replications: the Monte Carlo SE of the mean year-end caseload is ~20 households (0.2%),
-    # negligible against the 5% band (~480 households)
+def test_utrecht_2015_2019_within_3_percent_of_observed(utrecht_annual):
+    # 6 replications (each with its own parameter draw): the Monte Carlo SE of the mean year-end caseload is
+    # ~60 households (0.6%), small against the 3% band (~290 households) the calibration fits to
     means = utrecht_annual.groupby("year")["caseload_end"].mean()
     for year, observed in OBSERVED.items():
         print(year, round(means[year]), observed, f"{means[year] / observed - 1:+.1%}")
-        assert abs(means[year] / observed - 1) <= 0.05
+        assert abs(means[year] / observed - 1) <= 0.03
 
 
 def test_utrecht_flows_in_documented_ranges(utrecht_annual):
     means = utrecht_annual.groupby("year").mean()
-    # exits to work 2017-2018: 1,139 and 1,452 (DOMAIN.md s10); Werkbeweging base 1,839 movements a year
-    assert 900 <= means.loc[2017:2018, "exits_work"].mean() <= 1600
-    assert 1500 <= means.loc[2017:2019, "movements"].mean() <= 2200
+    # exits to work 2017 and 2018 [utrecht-exits-2017], [utrecht-exits-2018], each within 10%
+    assert abs(means.loc[2017, "exits_work"] / 1139 - 1) <= 0.10
+    assert abs(means.loc[2018, "exits_work"] / 1452 - 1) <= 0.10
+    # the Werkbeweging base of 1,839 movements a year is arrangement 3's (tests/test_utrecht_fidelity.py); the
+    # whole caseload moves more: arrangement-3 movements plus arrangements 1-2's exits, part-time starts
+    assert means.loc[2017:2019, "movements"].mean() > 1839
 
 
 def test_the_wassenaar_region_runs_on_the_same_engine():

@@ -16,7 +16,8 @@ from sim.explore.app import page_state
 
 def test_a_lower_caseload_norm_raises_exits_to_work_in_the_analytic_model():
     state = model.defaults("utrecht_baseline", 2)
-    assert state.norm == {"werk": 150.0, "opstap": 280.0} and state.places == {"werktraining": 400.0}
+    assert state.norm == {"werk": 150.0, "opstap": 280.0}
+    assert state.places == {"werktraining": 270.0, "behoud": 250.0, "sociale_onderneming": 500.0, "beschut": 170.0}
     lower = dataclasses.replace(state, norm={**state.norm, "opstap": 100.0})
     variant = model.variant(lower, "explored")
     assert variant.werkmatchers["opstap"].caseload_norm.value == 100 and variant.name == "Utrecht baseline (explored)"

@@ -1,6 +1,7 @@
 """Goal-seek (issue 4, acceptance 5): a lever value with a CI, and a fresh re-run hits the target."""
 
 import math
+import re
 
 import pytest
 
@@ -15,9 +16,11 @@ def one_year(tmp_path):
     from sim.model import resolve_path
 
     text = resolve_path("utrecht_baseline").read_text()
-    text = text.replace("start = 2015-01-01", "start = 2019-01-01").replace("years = 10", "years = 1")
+    text = re.sub(r"^years = \d+$", "years = 1", text.replace("start = 2015-01-01", "start = 2019-01-01"), count=1, flags=re.M)
     path = tmp_path / "base.toml"
     path.write_text(text)
+    draws = resolve_path("utrecht_baseline").with_suffix(".draws.csv")
+    (tmp_path / draws.name).write_bytes(draws.read_bytes())  # the copy's [uncertainty] names it
     return path
 
 

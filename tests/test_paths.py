@@ -19,7 +19,8 @@ def raw():
         ("hazard.arr1.work", "states.arr1.transitions.work.rate"),
         ("hazard.arr1.work.value", "states.arr1.transitions.work.rate"),
         ("places.werktraining", "states.werktraining.places"),
-        ("inflow.rate.values.2019-01-01", "inflow.rate.values.2019-01-01"),
+        ("inflow.covariates.ww.elasticity.value", "inflow.covariates.ww.elasticity"),
+        ("budget.i_deel.grant.values.2015-01-01", "budget.i_deel.grant.values.2015-01-01"),
     ],
 )
 def test_value_is_optional_and_lever_targets_are_paths(raw, short, long):
@@ -40,7 +41,7 @@ def test_missing_values_and_bad_paths(raw):
     assert paths.get(raw, "werkmatchers.opstap.productivity", default=1.0) == 1.0
     created = paths.set(raw, "werkmatchers.opstap.productivity", 0.8, source="goal-seek")
     assert created["werkmatchers"]["opstap"]["productivity"] == {"value": 0.8, "source": "goal-seek"}
-    for bad, words in [("inflow", "dated values; name one date"), ("hazard.*.work", "wildcards"),
+    for bad, words in [("budget.i_deel.grant", "dated values; name one date"), ("hazard.*.work", "wildcards"),
                        ("states.nope.initial", "no 'nope'"), ("werkmatchers.opstap.productivity", "no 'productivity'"),
                        ("name", "not a number")]:  # fmt: skip
         with pytest.raises(paths.PathError, match=words):

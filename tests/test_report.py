@@ -26,8 +26,10 @@ def folder(tmp_path_factory):
     """A tiny copy of the bundled files (2019-2020), the alternative's description and a source hostile."""
     scen = tmp_path_factory.mktemp("sc")
     base = resolve_path("utrecht_baseline").read_text()
-    base = base.replace("start = 2015-01-01", "start = 2019-01-01").replace("years = 10", "years = 2")
+    base = re.sub(r"^years = \d+$", "years = 2", base.replace("start = 2015-01-01", "start = 2019-01-01"), count=1, flags=re.M)
     (scen / "utrecht_baseline.toml").write_text(base)
+    for name in ("utrecht_baseline.draws.csv", "corona_2020.toml"):  # what the copies read (werkbeweging extends corona)
+        (scen / name).write_bytes((resolve_path("utrecht_baseline").parent / name).read_bytes())
     alt = resolve_path("werkbeweging").read_text()
     alt = re.sub(r'^description = ".*"$', f"description = '{INJECTION}'", alt, count=1, flags=re.M)
     lever = alt.index("[levers.caseload_125]")  # the lever's source line becomes the hostile text
@@ -118,8 +120,10 @@ def test_parameter_rows_only_where_scenarios_differ(outputs):
     text = (outputs["en"] / "report.html").read_text(encoding="utf-8")
     params = text[text.index("What differs from the base"):]
     rows = re.findall(r"<tr><td>(.*?)</td>", params)
-    assert len(rows) == 4, rows  # werkbeweging's four levers, nothing else differs
-    assert "Werkmatchers arrangement 3: werkmatcher FTE" in rows[0] and "+15" in params
+    # werkbeweging runs during corona: its 5 levers, corona's 9 levers, and 3 values (the WW series, the
+    # programme's budget and planned spend) differ from the baseline, nothing else
+    assert len(rows) == 17, rows
+    assert any("Werkmatchers arrangement 3: werkmatcher FTE" in row for row in rows) and "+15" in params
     assert "1 Jul 2019 to 31 Dec 2021" in params
     assert "levers." not in " ".join(rows) and "multiply" not in params and "add 0.0" not in params
     assert "Other parameter values" not in params  # no always-empty table

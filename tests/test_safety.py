@@ -58,7 +58,7 @@ def writing_commands(inputs: Path, out: Path) -> dict[str, list[str]]:
         "sweep": ["sweep", SCENARIO, "--params", str(inputs / "p.toml"), "--method", "lhs", "--n", "10", *short],
         "monitor": ["monitor", SCENARIO, "--start", "2020-01-01", *short],
         "experiment": ["experiment", "weten-wat-werkt", "-r", "1"],
-        "calibrate": ["calibrate", str(TARGETS), "--free", "inflow.rate.values.2016-01-01", "--out", str(out / "cal.toml")],
+        "calibrate": ["calibrate", str(TARGETS), "--free", "inflow.rate", "--out", str(out / "cal.toml")],
     }
 
 
@@ -103,7 +103,7 @@ def test_a_users_file_survives_as_an_output_file_with_force(command, tmp_path, c
         args = ["goal-seek", SCENARIO, "--lever", "inflow.rate", "--target", "inflow=500", "-r", "1", "--years", "1"]
     else:
         thesis = thesis.rename(tmp_path / "thesis.toml")  # calibrate writes a .toml
-        args = ["calibrate", str(TARGETS), "--free", "inflow.rate.values.2016-01-01"]
+        args = ["calibrate", str(TARGETS), "--free", "inflow.rate"]
     assert main([*args, "--out", str(thesis), "--force"]) == 2
     assert "was not written by caseload-sim" in capsys.readouterr().err
     assert thesis.read_bytes() == THESIS
@@ -116,7 +116,7 @@ def test_calibrate_never_writes_over_its_own_inputs(tmp_path, capsys):
     (tmp_path / "parent.toml").write_text((ROOT / "scenarios" / "utrecht_baseline.toml").read_text())
     original = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     for out in (base, tmp_path / "parent.toml", tmp_path / "." / "base.toml"):
-        args = ["calibrate", str(TARGETS), "--scenario", str(base), "--free", "inflow.rate.values.2016-01-01"]
+        args = ["calibrate", str(TARGETS), "--scenario", str(base), "--free", "inflow.rate"]
         assert main([*args, "--out", str(out), "--force"]) == 2
         assert "is an input of this command" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == original
@@ -125,7 +125,7 @@ def test_calibrate_never_writes_over_its_own_inputs(tmp_path, capsys):
 def test_calibrate_refuses_an_existing_file_without_force(tmp_path, capsys):
     out = tmp_path / "cal.toml"
     out.write_text("# mine\n")
-    assert main(["calibrate", str(TARGETS), "--free", "inflow.rate.values.2016-01-01", "--out", str(out)]) == 2
+    assert main(["calibrate", str(TARGETS), "--free", "inflow.rate", "--out", str(out)]) == 2
     assert "exists (use --force" in capsys.readouterr().err
     assert out.read_text() == "# mine\n"
 
@@ -322,18 +322,27 @@ def test_the_calibration_script_replaces_tracked_files_only_when_asked(tmp_path)
     tracked = repo / "calibration" / "report" / "utrecht_calibrated.toml"
     tracked.write_text("# the committed calibration\n")
     (tracked.parent / "utrecht_calibrated.fit" / "fit.csv").write_text("committed\n")
+    (repo / "scenarios").mkdir()
+    (repo / "scenarios" / "corona_2020.toml").write_text('extends = "utrecht_baseline.toml"\n')
+    baseline = repo / "scenarios" / "utrecht_baseline.toml"
+    baseline.write_text("# the committed baseline\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    stub = bin_dir / "caseload-sim"  # stands in for the real fit (minutes): writes what calibrate writes
-    stub.write_text('#!/usr/bin/env bash\nwhile [ "$1" != "--out" ]; do shift; done\nout="$2"\n'
-                    'mkdir -p "${out%.toml}.fit"\necho "# new" > "$out"\n'
-                    'for f in fit.csv parameters.csv covariance.csv manifest.json fit.png; do echo new > "${out%.toml}.fit/$f"; done\n')  # fmt: skip
+    stub = bin_dir / "caseload-sim"  # stands in for the real fit (minutes): writes what calibrate and backtest write
+    stub.write_text('#!/usr/bin/env bash\ncmd="$1"\nwhile [ "$1" != "--out" ]; do shift; done\nout="$2"\n'
+                    'if [ "$cmd" = backtest ]; then mkdir -p "$out"; for f in validation.csv validation.png manifest.json; '
+                    'do echo new > "$out/$f"; done; exit 0; fi\n'
+                    'mkdir -p "${out%.toml}.fit"\necho "# new" > "$out"\necho new > "${out%.toml}.draws.csv"\n'
+                    'for f in fit.csv covariance.csv correlations.csv manifest.json fit.png; do echo new > "${out%.toml}.fit/$f"; done\n'
+                    'printf "parameter,scale,fitted,posterior_sd\\ninflow.rate,log,1.0,0.1\\n" > "${out%.toml}.fit/identifiability.csv"\n'
+                    'printf "parameter,start,fitted\\ninflow.rate,1.0,1.0\\n" > "${out%.toml}.fit/parameters.csv"\n')  # fmt: skip
     stub.chmod(0o755)
     env = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
     done = subprocess.run([str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert tracked.read_text() == "# the committed calibration\n"  # untouched without --install
     assert (tracked.parent / "utrecht_calibrated.fit" / "fit.csv").read_text() == "committed\n"
+    assert baseline.read_text() == "# the committed baseline\n"
     [new] = list((repo / "runs").iterdir())
     assert (new / "utrecht_calibrated.toml").read_text() == "# new\n"
     time.sleep(1.1)  # the next run gets its own timestamped folder
@@ -341,6 +350,8 @@ def test_the_calibration_script_replaces_tracked_files_only_when_asked(tmp_path)
     assert done.returncode == 0, done.stderr
     assert tracked.read_text() == "# new\n"
     assert (tracked.parent / "utrecht_calibrated.fit" / "fit.csv").read_text() == "new\n"
+    assert baseline.read_text() == "# new\n" and (repo / "scenarios" / "utrecht_baseline.draws.csv").read_text() == "new\n"
+    assert (repo / "calibration" / "validation" / "pseudo_2019" / "validation.csv").read_text() == "new\n"
     assert subprocess.run([str(script), "--bogus"], cwd=tmp_path, env=env, capture_output=True).returncode == 2
 
 

@@ -25,8 +25,10 @@ def test_validates_runs_and_differs_from_the_baseline(name, baseline_flows):
     # every lever acts inside the simulated window: one that starts after the horizon or ends before the
     # start would silently do nothing
     start, end = scenario.start, dt.date(scenario.start.year + scenario.years, scenario.start.month, 1)
+    inherited = set(load_scenario("utrecht_baseline").levers)  # the baseline's own levers (Impulslijnen 2017-2018)
     for lname, lever in scenario.levers.items():
-        assert lever.start < end and (lever.end is None or lever.end > start), lname
+        if lname not in inherited:
+            assert lever.start < end and (lever.end is None or lever.end > start), lname
     result = simulate(compile_scenario(scenario), seed=1, replication=0)
     assert result.stock.shape[0] == 36
     # the what-if changes what happens: with the same seed (common random numbers) the flows differ from
@@ -50,19 +52,18 @@ def test_werkbeweging_steps_team_opstap_from_q3_2019_to_2022():
     assert c.teams[team].slots[after] == 12 * 280
 
 
-def test_corona_inflow_is_23_percent_above_2019():
-    """Seed 001_192052d875f1edab.txt:781-783: inflow 2020 +23% vs 2019; rounding of the quarter
-    multipliers allows 0.5 percentage point."""
-    c = compile_scenario(load_scenario("corona_2020", overrides=SHORT))
-    starts = [s for s, _ in c.inflow] + [c.horizon]
-    rate = np.array([r for _, r in c.inflow])
-    width = np.diff(starts)
-    year = np.array(starts[:-1]) // 12
-    y2019, y2020 = (float((rate * width)[year == y].sum()) for y in (0, 1))
-    assert y2020 / y2019 == pytest.approx(1.23, abs=0.005), "re-derive the inflow_q* multipliers in corona_2020.toml"
-    q2 = c.inflow[[s for s, _ in c.inflow].index(15.0)][1]
-    q3 = c.inflow[[s for s, _ in c.inflow].index(18.0)][1]
-    assert q2 > q3  # Q2 peak (first lockdown)
+def test_corona_inflow_follows_the_ww_series():
+    """The corona scenario's new applications follow the observed WW outflow into bijstand (2019: 175, from the
+    first lockdown 2020: 270) with the calibrated elasticity, times one hand lever for job loss without WW.
+    The reported +23.4% (all new spells) is checked in tests/test_utrecht_fidelity.py."""
+    s = load_scenario("corona_2020", overrides=SHORT)
+    c = compile_scenario(s)
+    rate = dict(c.inflow)
+    beta = s.inflow.covariates["ww"].elasticity.value
+    before, during = rate[0.0], [r for t, r in c.inflow if 16.0 <= t < 18.0][0]  # 2019-01 and 2020-05
+    factor = s.levers["job_loss_without_ww"].multiply
+    assert during / before == pytest.approx((270 / 175) ** beta * factor * 0.95 / 1.15, rel=1e-6)  # seasonality May / Jan
+    assert not [name for name in s.levers if name.startswith("inflow_")]  # no hand-set quarterly inflow levers
 
 
 def test_corona_halves_productivity_in_lockdown_1():
@@ -72,10 +73,10 @@ def test_corona_halves_productivity_in_lockdown_1():
         assert lockdown == pytest.approx(0.5 * normal)
 
 
-def test_budget_cut_refuses_werktraining_starts_from_2021():
+def test_budget_cut_refuses_social_enterprise_starts_from_2021():
     from sim.model.records import FLOW_INDEX
 
     c = compile_scenario(load_scenario("budget_cut", overrides=SHORT))
-    refused = simulate(c, seed=1, replication=0).flows[:, :, FLOW_INDEX["refused"]].sum(axis=1)
+    refused = simulate(c, seed=1, replication=0).flows[:, c.index("arr3"), FLOW_INDEX["refused"]]
     assert refused[:24].sum() == 0  # 2019-2020: EUR 0.6M covers every start
-    assert refused[24:].sum() > 0  # 2021: EUR 0.15M does not (~350 starts x EUR 600 wanted)
+    assert refused[24:].sum() > 0  # 2021: EUR 0.1M does not (~300 starts x EUR 600 wanted)

@@ -40,18 +40,32 @@ def register(sub) -> None:
     add_quiet(p)
     p.add_argument("--max-evaluations", type=options.bounded_int(1, 100_000), default=200,
                    help="analytic evaluations per round")  # fmt: skip
+    p.add_argument("--draws", type=options.bounded_int(0, 10_000), default=200,
+                   help="parameter sets drawn from the fit's posterior (Laplace approximation) into <out stem>.draws.csv; "
+                        "the calibrated scenario's [uncertainty] names them, so its bands cover parameter uncertainty (0: none)")
+    p.add_argument("--keep-attributes", nargs="*", default=None, metavar="NAME",
+                   help="fit the analytic model on a surrogate with only these attributes (the others become mean "
+                        "multipliers); the DES rounds run the full scenario")
+    p.add_argument("--fit-until", default=None, metavar="YYYY-MM",
+                   help="fit only targets that end by this month; later ones are reported as validation (pseudo out of sample)")
+    p.add_argument("--start-scale", type=float, default=1.0,
+                   help="multiply every free parameter's start value (on the log scale: positive ones only) by this, to "
+                        "check that fits from different starting points agree")
     p.set_defaults(handler=handle)  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:
     from sim.analysis.calibration import FitSettings, fit, load_targets
-    from sim.analysis.calibration.fit import check_request, progress_total
-    from sim.analysis.calibration.fit_report import report_folder, write_report
+    from sim.analysis.calibration.fit import check_request, draw_parameters, progress_total
+    from sim.analysis.calibration.fit_report import draws_file, report_folder, write_report
+    from sim.analysis.calibration.targets import until
     from sim.model.loader import MAX_BYTES, load_raw, resolve_path, scenario_files, validate
 
     if args.out.suffix != ".toml":
         raise ValueError(f"--out {args.out}: must name a .toml file (the calibrated scenario)")
     targets = load_targets(args.targets)
+    if args.fit_until:
+        targets = until(targets, args.fit_until)
     base_path = resolve_path(args.scenario)
     raw = load_raw(base_path)
     base_text = read_input_text(base_path, MAX_BYTES)
@@ -62,22 +76,31 @@ def handle(args: argparse.Namespace) -> int:
             raise ValueError(f"--tie {item!r}: expected DEST=SRC")
         ties[paths.canonical(dest)] = paths.canonical(src)
     free = [paths.canonical(p) for p in args.free]  # one spelling per number, so ties and edits match
-    check_request(raw, targets, free, ties)
+    start = check_request(raw, targets, free, ties)
+    if args.start_scale != 1.0:
+        if not 0.05 <= args.start_scale <= 20:
+            raise ValueError("--start-scale must lie between 0.05 and 20")
+        raw = paths.set_many(raw, {p: v * args.start_scale for p, v in start.items() if v > 0})
     years = validate(raw, origin=str(base_path)).years
     options.check_workload(args.replications * args.rounds, years, option="--replications x --rounds")
     protected = (*scenario_files(base_path), args.targets)  # the inputs can never be the output
     check_new_file(args.out, args.force, protected)
+    if args.draws:
+        check_new_file(draws_file(args.out), args.force, protected)
     settings = FitSettings(
         replications=args.replications, rounds=args.rounds, stages=args.stages, seed=args.seed,
         workers=args.workers, max_nfev=args.max_evaluations,
+        keep_attributes=tuple(args.keep_attributes) if args.keep_attributes is not None else None,
     )  # fmt: skip
     with claim_folder(report_folder(args.out), "calibration", force=args.force):  # locked for the whole fit
         with Progress(progress_total(settings, len(free)), "calibrate", unit="evaluations", quiet=args.quiet) as bar:
             result = fit(raw, targets, free, settings, ties=ties, log=lambda m: print(m, file=sys.stderr), progress=bar)
             bar.finish()
+        draws = draw_parameters(result, args.draws, args.seed, ties) if args.draws else None
         folder = write_report(
-            result, base_text, args.out, _display(args.targets), ties, vars(settings),
-            force=args.force, protected=protected,
+            result, base_text, args.out, _display(args.targets), ties,
+            vars(settings) | {"fit_until": args.fit_until, "start_scale": args.start_scale, "draws": args.draws},
+            force=args.force, protected=protected, draws=draws,
         )  # fmt: skip
     ok = result.within()[result.fitting()]
     print(f"{args.out}\n{folder}")

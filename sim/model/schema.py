@@ -548,8 +548,8 @@ def _reference_problems(s: Scenario):
             yield f"{at}.target: unknown werkmatcher team {rest.split('.')[0]!r}"
         elif head == "places" and (rest not in names or s.states[rest].places is None):
             yield f"{at}.target: {rest!r} is not a state with places"
-        if lever.start < s.start:
-            yield f"{at}.from: before the scenario start {s.start}"
+        # a lever (partly) before the start is allowed: a variant that starts later than the scenario it
+        # extends (e.g. a forecast from today's caseload) inherits its past levers, which then do nothing
         if lever.paid_by is not None:
             if not lever.target.endswith(".fte"):
                 yield f"{at}.paid_by: only a lever on a team's fte adds staff that someone pays"

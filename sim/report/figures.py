@@ -30,6 +30,7 @@ MEASURES = (
     ("i_deel_result", "eur"),
     ("staff_cost", "eur"),
     ("programme_spent", "eur"),
+    ("net_result", "eur"),  # benefits saved minus what the policy cost: the payback (sim.io.tables.policy_columns)
 )
 POLICY_COSTS = ("policy_cost",)  # what an extra exit to work is paid with (sim.io.tables.policy_columns)
 LAST_YEARS = 3
@@ -94,7 +95,7 @@ def key_figures(arms: list[Arm], years: list[int]) -> list[Row]:
     """The rows of the key-figure table for ``years``; ``arms[0]`` is the base."""
     base = arms[0]
     present = measures(arms)
-    costs = [m for m in POLICY_COSTS if m in dict(present)]
+    costs = [m for m in POLICY_COSTS if all(m in a.annual for a in arms)]  # not a table row, but what an exit costs
     rows = []
     for year in years:
         for measure, unit in present:

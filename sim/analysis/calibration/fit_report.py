@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim import __version__  # noqa: E402
-from sim.analysis.calibration.fit import FitResult  # noqa: E402
+from sim.analysis.calibration.fit import FitResult, identifiability  # noqa: E402
 from sim.analysis.calibration.params import edit_toml_text  # noqa: E402
 from sim.io.safety import FILE_MARKER_TOML, write_new_file  # noqa: E402
 from sim.io.tables import atomic_folder  # noqa: E402
@@ -104,6 +104,26 @@ def fit_chart(table: pd.DataFrame, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def draws_file(out: Path) -> Path:
+    """The parameter draws next to a calibrated scenario file: ``<stem>.draws.csv``."""
+    return out.with_name(f"{out.stem}.draws.csv")
+
+
+def with_uncertainty(text: str, draws_name: str, source: str) -> str:
+    """Scenario TOML text whose ``[uncertainty]`` section names ``draws_name`` (replaced, or appended)."""
+    section = f'[uncertainty]\ndraws = "{draws_name}"\nsource = "{source}"\n'
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[uncertainty]"), None)
+    if start is None:
+        return text.rstrip("\n") + "\n\n" + section
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    return "".join(lines[:start]) + section + ("\n" if end < len(lines) else "") + "".join(lines[end:])
+
+
+def draws_table(draws: list[dict[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(draws)
+
+
 def report_folder(out: Path) -> Path:
     """The report folder next to a calibrated scenario file: ``<stem>.fit/``."""
     return out.with_name(f"{out.stem}.fit")
@@ -119,6 +139,7 @@ def write_report(
     when: dt.date | None = None,
     force: bool = False,
     protected: tuple[Path, ...] = (),
+    draws: list[dict[str, float]] | None = None,
 ) -> Path:
     """Write ``out`` (the calibrated scenario) and ``<out stem>.fit/``; returns the folder.
 
@@ -130,6 +151,12 @@ def write_report(
     sources = calibrated_sources(result, targets_file, when, ties)
     header = f"{FILE_MARKER_TOML} calibrate {__version__} on {when.isoformat()} (--force may replace this file)\n"
     text = header + apply_to_text(base_text, result, sources)
+    if draws:
+        text = with_uncertainty(
+            text, draws_file(out).name,
+            f"calibrated: {targets_file}, {when.isoformat()}; {len(draws)} draws from the Laplace approximation of the "
+            "posterior (normal on the fitting scale, calibration report covariance.csv), the first the fitted values",
+        )  # fmt: skip
     folder = report_folder(out)
     with atomic_folder(folder, force=force, kind="calibration") as tmp:
         table = fit_table(result)
@@ -138,6 +165,9 @@ def write_report(
         if result.log_covariance is not None:
             free = [p for p in result.values if p not in ties]
             pd.DataFrame(result.log_covariance, index=free, columns=free).to_csv(tmp / "covariance.csv")
+            ident, corr = identifiability(result, ties)
+            ident.to_csv(tmp / "identifiability.csv", index=False)
+            corr.to_csv(tmp / "correlations.csv")
         fit_chart(table, tmp / "fit.png", f"Calibration to {Path(targets_file).name}")
         manifest = {
             "targets_file": targets_file,
@@ -151,5 +181,7 @@ def write_report(
             "ties": ties,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        if draws:
+            write_new_file(draws_file(out), draws_table(draws).to_csv(index=False).encode("utf-8"), force, protected)
         write_new_file(out, text.encode("utf-8"), force, protected)  # last: the scenario comes with its report
     return folder

@@ -4,10 +4,15 @@ Run as ``caseload-sim backtest --scenario scenarios/corona_2020.toml --targets .
 the scenario (the calibrated baseline plus the corona levers) is simulated with
 DES replications and the prediction of each validation target is reported as
 the replication median with a 90% band (5th-95th percentile), next to the
-observed value. The band covers the simulation's own randomness; with ``--fit
-DIR`` (a calibration report folder) a second band also draws the fitted parameters
-from their approximate covariance (``covariance.csv``). Neither covers the
-uncertainty of the corona levers themselves; the report says so.
+observed value. For a calibrated scenario (one with ``[uncertainty]`` draws) every
+replication runs its own parameter draw, so that band is *total* uncertainty
+(simulation noise and fitted parameters; ``band_covers`` says which); the
+``sim_only_*`` columns give the band of the fitted values alone (simulation noise
+only). With ``--fit DIR`` (a calibration report folder) a further band draws the
+parameters from that fit's ``covariance.csv``. With ``fitted_until`` (``--fitted-until
+YYYY-MM``) the targets after that month count as out of sample: a scenario
+refitted on 2015-2018 then predicts 2019 (pseudo out of sample). No band covers
+the uncertainty of the corona levers themselves; the report says so.
 """
 
 from __future__ import annotations
@@ -25,20 +30,25 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.analysis.calibration.params import set_values  # noqa: E402
-from sim.analysis.calibration.targets import horizon_months, load_targets, measure, state_mask  # noqa: E402
+from sim.analysis.calibration.targets import horizon_months, load_targets, measure, state_mask, until  # noqa: E402
 from sim.analytic import expected  # noqa: E402
 from sim.engines.select import simulate  # noqa: E402
 from sim.io.tables import atomic_folder  # noqa: E402
 from sim.model import load_scenario  # noqa: E402
 from sim.model.compiled import compile_scenario  # noqa: E402
+from sim.model.ensemble import compiled_for  # noqa: E402
 from sim.model.loader import content_hash, load_raw, resolve_path, validate  # noqa: E402
+from sim.model.uncertainty import band_note  # noqa: E402
 from sim.util.inputs import read_input_text  # noqa: E402
 
 
-def validate_scenario(scenario_path: str, targets_file: str, replications: int, seed: int, fit_dir: Path | None = None):
+def validate_scenario(scenario_path: str, targets_file: str, replications: int, seed: int, fit_dir: Path | None = None,
+                      fitted_until: str | None = None):  # fmt: skip
     """(table, caseload samples [replication, month], analytic caseload [month], scenario)."""
     probe = load_scenario(scenario_path)
-    every = load_targets(targets_file)
+    every = [t for t in load_targets(targets_file) if t.role != "prior"]
+    if fitted_until:
+        every = until(every, fitted_until)
     fitted_until = max(t.months(probe.start)[1] for t in every if t.role == "fit")
     targets = [
         t for t in every
@@ -46,16 +56,23 @@ def validate_scenario(scenario_path: str, targets_file: str, replications: int, 
     ]  # out of sample: after the last fitted month
     if not targets:
         raise ValueError(f"{targets_file}: no validation targets after the fitting period")
-    years = max(probe.years, -(-horizon_months(targets, probe.start) // 12))
+    years = -(-horizon_months(targets, probe.start) // 12)  # only as far as the last target
     scenario = load_scenario(scenario_path, overrides={"years": years})
-    c = compile_scenario(scenario)
+    fixed = scenario.model_copy(update={"uncertainty": None})
+    c = compile_scenario(fixed)
     on = state_mask(c, "on_caseload")
-    samples, paths = [], []
+    key = content_hash(scenario)
+    samples, fixed_samples, paths = [], [], []
     for r in range(replications):  # the same seeds as any other run: CRN with the baseline
-        res = simulate(c, seed, r)
-        samples.append([measure(c, t, res.stock, res.flows, None) for t in targets])
+        cr = compiled_for(scenario, seed, r, key)  # this replication's parameter draw (total uncertainty)
+        res = simulate(cr, seed, r)
+        samples.append([measure(cr, t, res.stock, res.flows, None) for t in targets])
         paths.append(res.stock[:, on].sum(axis=1))
+        if scenario.uncertainty is not None and scenario.uncertainty.values:
+            res = simulate(c, seed, r)
+            fixed_samples.append([measure(c, t, res.stock, res.flows, None) for t in targets])
     samples = np.array(samples)
+    fixed_samples = np.array(fixed_samples) if fixed_samples else samples
     with_params = _parameter_draws(scenario_path, years, targets, fit_dir, replications, seed) if fit_dir else None
     e = expected(scenario)
     analytic = [measure(c, t, e.stock, e.flows, None) for t in targets]
@@ -66,8 +83,11 @@ def validate_scenario(scenario_path: str, targets_file: str, replications: int, 
             {"target": t.name, "observed": t.value, "predicted_median": med, "band90_low": lo, "band90_high": hi,
              "analytic": analytic[i], "error": (med - t.value) / t.value,
              "observed_in_band": bool(lo <= t.value <= hi), "within_tolerance": abs(med - t.value) <= t.tolerance * t.value,
-             "tolerance": t.tolerance, "period": t.period, "source": t.source}
+             "tolerance": t.tolerance, "period": t.period, "source": t.source, "band_covers": band_note(scenario)}
         )  # fmt: skip
+        flo, fmed, fhi = np.percentile(fixed_samples[:, i], [5, 50, 95])
+        rows[-1] |= {"sim_only_median": fmed, "sim_only_band90_low": flo, "sim_only_band90_high": fhi,
+                     "observed_in_sim_only_band": bool(flo <= t.value <= fhi)}  # fmt: skip
         if with_params is not None:
             plo, pmed, phi = np.percentile(with_params[:, i], [5, 50, 95])
             rows[-1] |= {"with_parameters_median": pmed, "with_parameters_band90_low": plo,
@@ -105,7 +125,7 @@ def _write(table, caseload, analytic, scenario, out: Path, observed_year_end: di
     months = [dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 28) for m in range(caseload.shape[1])]
     lo, med, hi = np.percentile(caseload, [5, 50, 95], axis=0)
     fig, ax = plt.subplots(figsize=(8, 4))
-    ax.fill_between(months, lo, hi, alpha=0.3, color="#3182bd", linewidth=0, label="DES 90% band")
+    ax.fill_between(months, lo, hi, alpha=0.3, color="#3182bd", linewidth=0, label=f"DES 90% band ({band_note(scenario).split(' (')[0]})")
     ax.plot(months, med, color="#08519c", label="DES median")
     ax.plot(months, analytic, color="#444444", linestyle="--", linewidth=1, label="analytic (unlimited capacity)")
     years = sorted(observed_year_end)
