@@ -114,6 +114,8 @@ def test_calibrate_never_writes_over_its_own_inputs(tmp_path, capsys):
     base = tmp_path / "base.toml"
     base.write_text('extends = "parent.toml"\n')
     (tmp_path / "parent.toml").write_text((ROOT / "scenarios" / "utrecht_baseline.toml").read_text())
+    draws = "utrecht_baseline.draws.csv"  # the parent's parameter draws, named relative to its folder
+    (tmp_path / draws).write_bytes((ROOT / "scenarios" / draws).read_bytes())
     original = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     for out in (base, tmp_path / "parent.toml", tmp_path / "." / "base.toml"):
         args = ["calibrate", str(TARGETS), "--scenario", str(base), "--free", "inflow.rate"]
