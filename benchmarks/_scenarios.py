@@ -16,13 +16,14 @@ BUDGET_TOTALS = (
 
 
 def capacity_free(name: str, years: int | None = None) -> Scenario:
-    """``name`` without werkmatchers, places, priority rules or budget (the process the reference kernel runs)."""
+    """``name`` without werkmatchers, places, priority rules, budget, costs or maximum stays (the process the
+    reference kernel runs)."""
     raw = load_raw(resolve_path(name))
-    raw.pop("werkmatchers", None)
-    raw.pop("budget", None)
+    for section in ("werkmatchers", "budget", "monitors"):
+        raw.pop(section, None)
     for state in raw["states"].values():
-        state.pop("places", None)
-        state.pop("priority", None)
+        for key in ("places", "priority", "costs", "max_stay"):
+            state.pop(key, None)
         for tr in state.get("transitions", {}).values():
             tr.pop("requires_guidance", None)
             tr.pop("intensity_elasticity", None)

@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = {
         "three_states (5 years)": load_scenario(ROOT / "tests" / "data" / "three_states.toml"),
-        "utrecht_baseline, capacity-free (10 years)": capacity_free("utrecht_baseline"),
+        "utrecht_baseline, capacity-free (10 years)": capacity_free("utrecht_baseline", years=10),
     }
     for label, scenario in cases.items():
         compiled = compile_scenario(scenario)
