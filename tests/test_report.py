@@ -153,6 +153,16 @@ def test_workbook_for_finance(outputs):
         assert cell.data_type == "s" and cell.value == INJECTION, (cell.coordinate, cell.data_type)
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_workbook_sheets_name_measures_in_words(outputs, lang):
+    """The wide sheets a controller reads label every measure (per state, pot and programme too), never a
+    column key such as ``benefit_cost``; the long sheet of all figures keeps the keys for formulas."""
+    book = load_workbook(outputs[lang] / "comparison.xlsx")
+    for sheet in book.sheetnames[1:3]:  # I-deel and budgets; caseload and flows
+        measures = [row[1] for row in book[sheet].iter_rows(min_row=3, values_only=True)]
+        assert measures and not [m for m in measures if re.fullmatch(r"[a-z0-9_]+", m)], sheet
+
+
 def test_dutch_headings_and_labels_everywhere(outputs, arms, tmp_path):
     from sim.report.charts import caseload_chart, ideel_chart
     from sim.util.i18n import Texts

@@ -174,10 +174,26 @@ def _wide(arms: list[Arm], columns: list[str], years: list[int], t, unit: str | 
         table = with_derived(arm.annual)
         means = table.groupby("year")[columns].mean()
         for c in columns:
-            name = t(f"measure.{c}") if t.has(f"measure.{c}") else c
+            name = column_label(c, t)
             u = unit or (t("workbook.households") if c.startswith(("caseload", "stock_")) else t("workbook.per_year"))
             rows.append([arm.scenario.name, name, u, *[float(means.loc[y, c]) for y in years]])
     return rows
+
+
+def column_label(column: str, t) -> str:
+    """A reader's label for an ``annual.csv`` column (the column name itself where there is none)."""
+    for section in ("measure", "column"):
+        if t.has(f"{section}.{column}"):
+            return t(f"{section}.{column}")
+    if column.startswith("stock_"):
+        return t("column.stock", state=column.removeprefix("stock_"))
+    for what in ("allocated", "spent"):
+        if column.startswith("pot_") and column.endswith(f"_{what}"):
+            return t(f"column.pot_{what}", name=column[4 : -len(what) - 1])
+    for what in ("budget", "spent", "carry_over"):
+        if column.startswith("programme_") and column.endswith(f"_{what}"):
+            return t(f"column.programme_{what}_of", name=column[10 : -len(what) - 1])
+    return column
 
 
 def _ledger_money(annual: pd.DataFrame) -> list[str]:
