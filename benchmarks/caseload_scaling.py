@@ -32,7 +32,7 @@ from sim.engines.select import simulate
 factor, repeat, kernel = {factor}, {repeat}, {kernel!r}
 simulate(compile_scenario(scaled("utrecht_baseline", 1.0, years=1)), 1, 0, kernel=kernel)  # imports, numba's code
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-compiled = compile_scenario(scaled("utrecht_baseline", factor))
+compiled = compile_scenario(scaled("utrecht_baseline", factor, years=10))  # the ten years
 result = simulate(compiled, 1, 0, kernel=kernel)
 times = []
 for r in range(1, repeat + 1):
