@@ -29,6 +29,14 @@ def _arm(months=36, start=(2019, 1), per_month=(100, 20, 10, 30)):
     return SimpleNamespace(months=labels, movements=moves, compiled=compiled, scenario=SimpleNamespace(monitors={"w": MONITOR}))
 
 
+def test_the_table_ends_a_year_after_the_target():
+    """A long horizon (2019-2026) shows the 10 programme quarters and 4 after, not the years beyond."""
+    frame = monitor_table(_arm(months=96), MONITOR)
+    assert len(frame) == 14 and frame["quarter"].iloc[-1] == "2022Q4"
+    assert monitor_table(_arm(months=96), MONITOR, start=dt.date(2022, 10, 1))["quarter"].tolist() == ["2022Q4"]
+    assert monitor_table(_arm(months=96), MONITOR, start=dt.date(2023, 1, 1)).empty
+
+
 def test_quarters_from_the_programme_start_count_only_its_states(tmp_path):
     frame = monitor_table(_arm(), MONITOR)
     assert frame["quarter"].tolist()[:3] == ["2019Q3", "2019Q4", "2020Q1"]

@@ -49,8 +49,12 @@ def monitored_quarters(scenario, start: dt.date) -> int:
     return max(0, (months - m0) // 3) if 0 <= m0 < months else 0
 
 
+QUARTERS_AFTER = 4  # quarters shown after the programme's target quarter
+
+
 def monitor_table(arm, monitor: MovementsMonitor | None = None, start: dt.date | None = None) -> pd.DataFrame:
-    """One row per whole quarter from the monitor's start (or ``start``): indicator means, movements and their
+    """One row per whole quarter from the monitor's start (or ``start``) to a year after its target
+    (``QUARTERS_AFTER``) or the horizon: indicator means, movements and their
     cumulative count with a 5-95% band, the base and target paths, the extra movements above base, and the
     published extra where the scenario gives it. Empty when the scenario does not reach the start or has no
     movements monitor.
@@ -73,8 +77,11 @@ def monitor_table(arm, monitor: MovementsMonitor | None = None, start: dt.date |
     if first not in labels:
         return pd.DataFrame()
     m0 = labels.index(first)
-    n_quarters = (len(labels) - m0) // 3
-    if n_quarters == 0:
+    # the programme's quarters and a year after its target, to show whether the extra movements last; beyond
+    # that the count against a base value of years before says little about the programme
+    end = (monitor.start.year * 12 + monitor.start.month - 1) + 3 * (monitor.quarters + QUARTERS_AFTER)
+    n_quarters = min((len(labels) - m0) // 3, (end - (start.year * 12 + start.month - 1)) // 3)
+    if n_quarters <= 0:
         return pd.DataFrame()
     names = arm.compiled.state_names()
     states = [names.index(s) for s in monitor.states]
