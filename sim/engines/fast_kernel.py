@@ -83,13 +83,6 @@ from sim.engines.fast_layout import (
     E_SEARCH,
     E_TIMER,
     E_WAKE,
-    F_ENTRIES,
-    F_GSTART,
-    F_INFLOW,
-    F_PWAIT,
-    F_REFUSED,
-    F_WITHDRAWN,
-    G_INFLOW,
     I_ARRIVAL,
     I_CLIENTS,
     I_FINISHED,
@@ -133,6 +126,7 @@ from sim.engines.fast_random import exponential, uniform
 from sim.engines.fast_sampling import ring, ring_constant, wind_down
 from sim.engines.fast_struct import prefetch, raw
 from sim.model.compiled import ASSIGN, GUIDED, INTAKE, NO_TEAM, OUT, UNGUIDED
+from sim.model.records import F_ENTRIES, F_GSTART, F_INFLOW, F_PWAIT, F_REFUSED, F_WITHDRAWN, G_INFLOW
 from sim.model.streams import N_INTAKE, N_SOJOURNS
 
 

@@ -17,17 +17,9 @@ from numba import njit
 
 from sim.engines import fast_queue as fq
 from sim.engines.fast_random import client_key
-from sim.model.records import CLIENT_ID_ARRIVAL, DURATION_EDGES, FLOW_INDEX, GROUP_FLOW_INDEX
+from sim.model.records import CLIENT_ID_ARRIVAL, DURATION_EDGES
 from sim.model.streams import N_INTAKE, Stream
 
-F_ENTRIES = FLOW_INDEX["entries"]
-F_INFLOW = FLOW_INDEX["inflow"]
-F_WITHDRAWN = FLOW_INDEX["withdrawn"]
-F_GWAIT = FLOW_INDEX["guidance_waits"]
-F_GSTART = FLOW_INDEX["guidance_starts"]
-F_PWAIT = FLOW_INDEX["place_waits"]
-F_REFUSED = FLOW_INDEX["refused"]
-G_INFLOW = GROUP_FLOW_INDEX["inflow"]
 N_DURATIONS = len(DURATION_EDGES)
 POP_INITIAL, POP_ARRIVALS = int(Stream.INITIAL), int(Stream.ARRIVALS)
 

@@ -27,8 +27,6 @@ from sim.engines.fast_layout import (
     C_WAKE_VALUE,
     C_WOKEN,
     E_WAKE,
-    F_GSTART,
-    F_GWAIT,
     I_DEFICIT,
     OP_AFFORDABLE,
     WOKEN_BY_GRANT,
@@ -37,6 +35,7 @@ from sim.engines.fast_layout import (
     schedule,
 )  # fmt: skip
 from sim.model.compiled import RULE_LEVEL, RULE_NEW_SPELL, TIE_ANY, TIE_ORDERED
+from sim.model.records import F_GSTART, F_GWAIT
 
 
 # -- money: the ledger's affordability, mirrored ---------------------------------------------------

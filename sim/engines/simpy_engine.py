@@ -38,19 +38,25 @@ from sim.model.compiled import (
     Compiled,
     priority_score,
 )
-from sim.model.records import CLIENT_ID_ARRIVAL, DURATION_EDGES, FLOW_INDEX, FLOWS, GROUP_FLOW_INDEX, GROUP_FLOWS, Event
+from sim.model.records import (
+    CLIENT_ID_ARRIVAL,
+    DURATION_EDGES,
+    F_ENTRIES,
+    F_GSTART,
+    F_GWAIT,
+    F_INFLOW,
+    F_PWAIT,
+    F_REFUSED,
+    F_WITHDRAWN,
+    FLOWS,
+    G_INFLOW,
+    GROUP_FLOWS,
+    Event,
+)
 from sim.model.streams import N_INTAKE, N_SOJOURNS, Stream, Streams
 
-F_ENTRIES = FLOW_INDEX["entries"]
-F_INFLOW = FLOW_INDEX["inflow"]
-F_WITHDRAWN = FLOW_INDEX["withdrawn"]
-F_GWAIT = FLOW_INDEX["guidance_waits"]
-F_GSTART = FLOW_INDEX["guidance_starts"]
-F_PWAIT = FLOW_INDEX["place_waits"]
-F_REFUSED = FLOW_INDEX["refused"]
 N_FLOWS = len(FLOWS)
 N_GROUP_FLOWS = len(GROUP_FLOWS)
-G_INFLOW = GROUP_FLOW_INDEX["inflow"]
 INITIAL = int(Stream.INITIAL)
 TIMER = "timer"  # the value a client's own timer rings its wake-up event with
 ARRIVAL_BATCH = 4096  # exponential inter-arrival draws taken from the inflow stream at a time

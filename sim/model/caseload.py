@@ -35,19 +35,6 @@ class CaseloadError(ValueError):
     """A caseload file that cannot be used; the message names the file, row and column."""
 
 
-def attach(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """``data`` with ``initial_population.file`` read into groups (relative paths are read from ``base``)."""
-    spec = data.get("initial_population")
-    if not isinstance(spec, dict) or "file" not in spec or "groups" in spec:
-        return data
-    if not isinstance(spec["file"], str):
-        raise CaseloadError("initial_population.file: must be a file name (string)")
-    path = Path(spec["file"])
-    path = path if path.is_absolute() else base / path
-    groups, digest = read(path, data)
-    return data | {"initial_population": spec | {"groups": groups, "digest": digest}}
-
-
 def read(path: Path, data: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """(groups, sha256 of the file) of a caseload extract, checked against the scenario ``data``."""
     try:

@@ -19,11 +19,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.model import caseload, uncertainty
 from sim.model.caseload import CaseloadError
-from sim.model.caseload import attach as attach_caseload
 from sim.model.schema import Scenario
 from sim.model.uncertainty import UncertaintyError
-from sim.model.uncertainty import attach as attach_draws
 from sim.util.inputs import InputError, read_input_text
 
 MAX_BYTES = 1_000_000  # a real scenario is a few kB; refuse anything that could be a bomb
@@ -90,22 +89,36 @@ def load_raw(path: str | Path, files: list[Path] | None = None) -> dict[str, Any
     return attach_files(data, path.parent)
 
 
-# Tables that name a data file: the path is relative to the scenario file that declares it, and a
-# variant that declares one replaces its parent's table instead of merging into it.
-DATA_FILES = {"initial_population": "file", "uncertainty": "draws"}
+# Tables that name a data file: table -> (key naming the file, key it is read into, reader). The path is
+# relative to the scenario file that declares it, and a variant that declares one replaces its parent's
+# table instead of merging into it. A reader returns (values, sha256 of the file) and raises CaseloadError or
+# UncertaintyError naming row and column.
+DATA_FILES = {
+    "initial_population": ("file", "groups", caseload.read),
+    "uncertainty": ("draws", "values", uncertainty.read),
+}
 
 
 def attach_files(data: dict[str, Any], base: Path) -> dict[str, Any]:
     """``data`` with the caseload extract and the parameter draws it names read in (sim.model.caseload,
-    sim.model.uncertainty). Files already read are left alone."""
-    try:
-        return attach_draws(attach_caseload(data, base), base)
-    except (CaseloadError, UncertaintyError) as exc:
-        raise ScenarioError([str(exc)]) from None
+    sim.model.uncertainty; relative paths from ``base``). Files already read are left alone."""
+    for table, (key, into, read) in DATA_FILES.items():
+        spec = data.get(table)
+        if not isinstance(spec, dict) or key not in spec or into in spec:
+            continue
+        if not isinstance(spec[key], str):
+            raise ScenarioError([f"{table}.{key}: must be a file name (string)"])
+        path = Path(spec[key])
+        try:
+            values, digest = read(path if path.is_absolute() else base / path, data)
+        except (CaseloadError, UncertaintyError) as exc:
+            raise ScenarioError([str(exc)]) from None
+        data = data | {table: spec | {into: values, "digest": digest}}
+    return data
 
 
 def _absolute_files(data: dict[str, Any], folder: Path) -> dict[str, Any]:
-    for table, key in DATA_FILES.items():
+    for table, (key, _, _) in DATA_FILES.items():
         spec = data.get(table)
         if isinstance(spec, dict) and isinstance(spec.get(key), str) and not Path(spec[key]).is_absolute():
             data = data | {table: spec | {key: str((folder / spec[key]).resolve())}}
@@ -175,7 +188,7 @@ def content_hash(scenario: Scenario) -> str:
     A data file counts by its content (``digest``), not by where it lies on this machine.
     """
     data = scenario.model_dump(mode="json", by_alias=True)
-    for table, key in DATA_FILES.items():
+    for table, (key, _, _) in DATA_FILES.items():
         if isinstance(data.get(table), dict):
             data[table].pop(key, None)
     blob = json.dumps(data, sort_keys=True)

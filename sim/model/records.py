@@ -54,6 +54,16 @@ KIND_FLOW = {
 GROUP_FLOWS = ("inflow", "exits_work", "exits_other", "movements", "reinflow")
 GROUP_FLOW_INDEX = {name: i for i, name in enumerate(GROUP_FLOWS)}
 
+# the flow columns both engines write by number in their event paths
+F_ENTRIES = FLOW_INDEX["entries"]
+F_INFLOW = FLOW_INDEX["inflow"]
+F_WITHDRAWN = FLOW_INDEX["withdrawn"]
+F_GWAIT = FLOW_INDEX["guidance_waits"]
+F_GSTART = FLOW_INDEX["guidance_starts"]
+F_PWAIT = FLOW_INDEX["place_waits"]
+F_REFUSED = FLOW_INDEX["refused"]
+G_INFLOW = GROUP_FLOW_INDEX["inflow"]
+
 # Spell durations of the households on the caseload at each year end: the band edges, in months.
 DURATION_EDGES = (12, 36, 60)
 DURATION_COLUMNS = ("caseload_over_1y", "caseload_over_3y", "caseload_over_5y")

@@ -34,19 +34,6 @@ class UncertaintyError(ValueError):
     """A draws file that cannot be used; the message names the file, row and column."""
 
 
-def attach(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """``data`` with ``uncertainty.draws`` read into rows of parameter values (relative paths from ``base``)."""
-    spec = data.get("uncertainty")
-    if not isinstance(spec, dict) or "draws" not in spec or "values" in spec:
-        return data
-    if not isinstance(spec["draws"], str):
-        raise UncertaintyError("uncertainty.draws: must be a file name (string)")
-    path = Path(spec["draws"])
-    path = path if path.is_absolute() else base / path
-    rows, digest = read(path, data)
-    return data | {"uncertainty": spec | {"values": rows, "digest": digest}}
-
-
 def read(path: Path, data: dict[str, Any]) -> tuple[list[dict[str, float]], str]:
     try:
         if not path.is_file():
