@@ -126,3 +126,15 @@ def test_a_missing_or_binary_extract_is_refused(tmp_path):
     binary.write_bytes(b"state,spell_start\n\xff\xfe\n")
     with pytest.raises(ScenarioError, match="not UTF-8"):
         load_scenario(DATA / "three_states.toml", caseload=binary)
+
+
+def test_a_fifo_or_folder_as_extract_is_refused_without_blocking(tmp_path):
+    """The extract is read like every other input (sim.util.inputs): a FIFO would block a plain read forever."""
+    import os
+
+    fifo = tmp_path / "extract.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_scenario(DATA / "three_states.toml", caseload=fifo)
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(DATA / "three_states.toml", caseload=tmp_path)

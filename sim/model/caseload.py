@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.calendar import Calendar
+from sim.util.inputs import InputError, decode_text, read_input
 
 MAX_BYTES = 50_000_000  # ~1M households; a municipal extract is far smaller
 MAX_ROWS = 1_000_000
@@ -37,19 +38,11 @@ class CaseloadError(ValueError):
 
 def read(path: Path, data: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """(groups, sha256 of the file) of a caseload extract, checked against the scenario ``data``."""
-    try:
-        if not path.is_file():
-            raise CaseloadError(f"{path}: no such caseload file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise CaseloadError(f"{path}: {size} bytes, more than the limit of {MAX_BYTES}")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CaseloadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CaseloadError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    try:  # a regular file only, its size checked before reading (sim.util.inputs)
+        raw = read_input(path, MAX_BYTES)
+        text = decode_text(raw, path)
+    except InputError as exc:
+        raise CaseloadError(str(exc) if path.exists() else f"{path}: no such caseload file") from None
     rows = csv.DictReader(io.StringIO(text))
     columns = [c.strip() for c in rows.fieldnames or []]
     attributes = {name: set(spec.get("levels", {}).get("values", {})) for name, spec in data.get("attributes", {}).items()}

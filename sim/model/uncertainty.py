@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import sim.model.paths as paths
+from sim.util.inputs import InputError, decode_text, read_input
 
 MAX_BYTES = 20_000_000
 MAX_DRAWS = 100_000
@@ -35,18 +36,11 @@ class UncertaintyError(ValueError):
 
 
 def read(path: Path, data: dict[str, Any]) -> tuple[list[dict[str, float]], str]:
-    try:
-        if not path.is_file():
-            raise UncertaintyError(f"{path}: no such draws file")
-        if path.stat().st_size > MAX_BYTES:
-            raise UncertaintyError(f"{path}: more than {MAX_BYTES} bytes")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UncertaintyError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UncertaintyError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    try:  # a regular file only, its size checked before reading (sim.util.inputs)
+        raw = read_input(path, MAX_BYTES)
+        text = decode_text(raw, path)
+    except InputError as exc:
+        raise UncertaintyError(str(exc) if path.exists() else f"{path}: no such draws file") from None
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:

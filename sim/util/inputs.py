@@ -47,7 +47,11 @@ def read_input(path: str | Path, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
 
 def read_input_text(path: str | Path, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """The UTF-8 text of ``path`` (a leading byte-order mark is dropped), via :func:`read_input`."""
-    data = read_input(path, max_bytes)
+    return decode_text(read_input(path, max_bytes), path)
+
+
+def decode_text(data: bytes, path: str | Path) -> str:
+    """``data`` read from ``path`` as UTF-8 text, a leading byte-order mark dropped (as Excel and Notepad save)."""
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
