@@ -18,14 +18,12 @@ from sim.engines.fast_struct import INTERPRETED
 from tests.test_engines import FIELDS, SEED, _compiled
 
 REPLICATIONS = 2
-OPS_BATCH = fast.OPS_BATCH
 
 
 def differences(name: str) -> list[str]:
     c = _compiled(name)
     out = []
     for r in range(REPLICATIONS):
-        fast.OPS_BATCH = 16 if r == 1 else OPS_BATCH  # the second replication replays the ledger every few events
         a, b = simpy_engine.simulate(c, SEED, r), fast.simulate(c, SEED, r)
         for field in FIELDS:
             x, y = getattr(a, field), getattr(b, field)
@@ -39,7 +37,6 @@ def main(names: list[str]) -> int:
     if not INTERPRETED:
         print("NUMBA_DISABLE_JIT=1 is not set: the kernel would run compiled")
         return 2
-    fast.CHECK_DECISIONS = True
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy's scalar uint64 arithmetic wraps on purpose (fast_random)
     with np.errstate(over="ignore"):
         problems = [line for name in names for line in differences(name)]

@@ -123,7 +123,23 @@ class Ledger:
         if to in self.members:
             self.members[to][client] = t if since is None else since
 
-    def close_month(self, month: int, t: float, person_months: np.ndarray) -> None:
+    def engine_keeps_households(self, lks_accounts: list) -> None:
+        """The engine keeps the per-household accounts itself (the compiled engine: ``sim.engines.fast_ledger``).
+
+        It then pays starts from the purses and measures the fund's savings itself (the driver puts balances and
+        savings into the purses), calls neither ``on_transition`` nor ``on_move``, passes each month's accrued
+        euros per line to ``close_month``, and ``lks_accounts`` (one per municipality) read its LKS integrals
+        with ``close_month``, ``take_year``, ``n_clients`` and ``reassess`` as :class:`LksAccount` has them."""
+        self.lks_accounts = lks_accounts
+        self.lks = lks_accounts[0] if lks_accounts else None
+        self.members = {}
+
+    def close_month(self, month: int, t: float, person_months: np.ndarray,
+                    accrued: dict[str, float] | None = None) -> None:  # fmt: skip
+        """Close month ``month`` at ``t``; ``accrued``: the month's euros per line, from an engine that keeps the
+        households' stays itself (``engine_keeps_households``)."""
+        if accrued is not None:
+            self.accrued.update(accrued)
         for account, row in zip(self.i_deels, person_months):
             account.close_month(month, row)
         for lks in self.lks_accounts:
@@ -176,7 +192,7 @@ class Ledger:
             row = account.settle(y, lks.take_year() if lks is not None else 0, topup)
             self._log(t, "settle", "i_deel", row["i_deel_result"], row["reserve_balance"])
             if lks is not None:
-                row["lks_clients_end"] = len(lks.clients)
+                row["lks_clients_end"] = lks.n_clients
                 lks.reassess()
             rows.append(row)
         row = {name: sum(r[name] for r in rows) for name in rows[0]}  # a region's total of its municipalities

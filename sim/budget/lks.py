@@ -27,6 +27,10 @@ class LksAccount:
         self.since = 0.0
         self.cost = 0  # cents, this year so far
 
+    @property
+    def n_clients(self) -> int:
+        return len(self.clients)
+
     def _advance(self, now: float) -> None:
         self.area += self.weight * (now - self.since)
         self.since = now

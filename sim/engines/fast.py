@@ -8,12 +8,15 @@ counter-based overflow generator) and the kernel (:mod:`fast_kernel`) repeats
 the SimPy engine's arithmetic and event order, so the tables agree replication
 by replication (``tests/test_engines.py``).
 
-Money: the Python ledger (:mod:`sim.budget.ledger`) books everything. The
-kernel records each hook call, and this driver replays them into the ledger
-in order; the kernel stops after every budget year so the ledger's year-end
-settlement reaches it before the next event. The kernel mirrors only what
-decides a start (purse balances, the deficit flag) and every decision it took is
-checked against the ledger's own answer during the replay.
+Money: the kernel does the ledger's per-household part (:mod:`fast_ledger`:
+the purses that pay or refuse a start, the fund's financed households and
+their savings, LKS, costs per month in a state) with the ledger's arithmetic in
+the ledger's order, and lists the months it closed. This driver books those
+months in the Python ledger (:mod:`sim.budget.ledger`): benefits, LKS costs,
+the month's accrued costs, staff, and at a year end the settlement, whose
+results (purse balances, the deficit flag) go back to the kernel before its
+next event. ``tests/test_engines.py`` checks the budget tables equal the SimPy
+engine's, which drives the ledger's own hooks.
 
 The kernel runs the mechanisms named in :data:`SUPPORTED`; a model using
 anything else (``Compiled.features``) goes to the SimPy engine
@@ -28,10 +31,14 @@ import time
 import numpy as np
 
 from sim.budget.ledger import Ledger
+from sim.budget.lks import LksAccount
+from sim.budget.money import cents
 from sim.engines import fast_kernel as fk
 from sim.engines import fast_layout as fl
+from sim.engines import fast_ledger
 from sim.engines.fast_model import (
     MAX_RULES,
+    cost_lines,
     initial_groups,
     kernel_model,
     kernel_state,
@@ -52,14 +59,6 @@ SUPPORTED = frozenset({
     "budget.revolving_fund", "budget.programmes", "budget.state_costs", "budget.staff_costs", "priority.always",
     "priority.tie_break", "teams.stops_serving",
 })  # fmt: skip
-OPS_BATCH = 4096  # ledger hook calls recorded before the driver replays them
-# Check every affordability decision of the kernel against the ledger's own answer (tests turn this on;
-# otherwise the replay checks every refusal and the balance after every payment, which is cheaper).
-CHECK_DECISIONS = False
-
-
-class LedgerMismatch(RuntimeError):
-    """The kernel decided a start differently from the ledger (a bug: please report it)."""
 
 
 def unsupported(compiled: Compiled) -> list[str]:
@@ -83,17 +82,18 @@ def simulate(compiled: Compiled, seed: int, replication: int = 0) -> Result:
     arrivals = _arrival_times(compiled, streams)
     draws, clocks, profile = _rows(compiled, streams, n_initial, len(arrivals))
     _fix_levels(compiled, groups, profile)
-    ops = OPS_BATCH + (n_initial if ledger is not None else 0)
     key = overflow_base(seed, replication)
-    arrays = kernel_state(compiled, draws, clocks, profile, arrivals, key, len(purses), ops)
+    arrays = kernel_state(compiled, draws, clocks, profile, arrivals, key, len(purses))
     st = to_kernel(arrays)
-    _sync(arrays, ledger, purses)
+    if ledger is not None:
+        ledger.engine_keeps_households([KernelLks(account, arrays, u) for u, account in enumerate(ledger.lks_accounts)])
+        lines = cost_lines(compiled.budget)
+        _push(arrays, ledger, purses)
     fk.start(model, st)
     while True:
         status = fk.run(model, st)
         if ledger is not None:
-            _replay(arrays, ledger, purses)
-            _sync(arrays, ledger, purses)
+            _book(arrays, ledger, purses, lines)
         if status == fk.DONE:
             break
     st = arrays
@@ -177,42 +177,50 @@ def _rows(compiled: Compiled, streams: Streams, n_initial: int, n_arrivals: int)
     return draws, clocks, profile
 
 
-def _sync(st, ledger: Ledger | None, purses: list) -> None:
-    """Give the kernel what decides a start: the purses' balances and the I-deel deficit flag."""
-    if ledger is None:
-        return
+class KernelLks:
+    """One municipality's LKS account whose clients the kernel keeps (``fast_ledger``): what the ledger asks of
+    an :class:`~sim.budget.lks.LksAccount`, with the same arithmetic and the same random numbers."""
+
+    def __init__(self, account: LksAccount, st, u: int):
+        self.plan, self.rng, self.st, self.u = account.plan, account.rng, st, u
+        self.cost = 0  # cents, this year so far
+
+    @property
+    def n_clients(self) -> int:
+        return int(self.st.lks_count[self.u])
+
+    def close_month(self, month: int, at: float) -> None:
+        rate = self.plan.minimum_wage[month] * self.plan.hours_share[month]
+        self.cost += cents(rate * float(self.st.lks_area_month[month, self.u]))
+
+    def take_year(self) -> int:
+        cost, self.cost = self.cost, 0
+        return cost
+
+    def reassess(self) -> None:
+        st = self.st
+        draws = self.rng.random(self.n_clients)
+        fast_ledger.lks_reassess(st.lks_head, st.lks_next, st.lks_loonwaarde, st.lks_weight, self.u, draws,
+                                 self.plan.rise_max, self.plan.cap)  # fmt: skip
+
+
+def _push(st, ledger: Ledger, purses: list) -> None:
+    """Give the kernel what decides and records a start: the purses and the I-deel deficit flag."""
     for i, purse in enumerate(purses):
-        st.balance[i] = purse.balance
+        st.balance[i], st.spent[i], st.starts[i] = purse.balance, purse.spent, purse.starts
     st.ints[fl.I_DEFICIT] = int(ledger.in_deficit)
 
 
-def _replay(st, ledger: Ledger, purses: list) -> None:
-    """Call the ledger's hooks as the SimPy engine would have, in the kernel's order, checking that the
-    ledger pays and refuses as the kernel did."""
-    n = int(st.ints[fl.I_OPS])
-    kinds, times, clients = st.op_kind[:n].tolist(), st.op_t[:n].tolist(), st.op_client[:n].tolist()
-    profiles_, ss, ks, tos, xs = (a[:n].tolist() for a in (st.op_profile, st.op_s, st.op_k, st.op_to, st.op_x))
-    ys = st.op_y[:n].tolist()
-    on_transition, on_move = ledger.on_transition, ledger.on_move
-    for i in range(n):
-        kind = kinds[i]
-        if kind == fl.OP_TRANSITION:
-            on_transition(times[i], clients[i], profiles_[i], ss[i], ks[i], tos[i])
-        elif kind == fl.OP_MOVE:  # a stay's start (NaN: None) and the household's municipality
-            on_move(times[i], clients[i], xs[i], None if ss[i] < 0 else ss[i], tos[i],
-                    None if math.isnan(ys[i]) else ys[i], profiles_[i])  # fmt: skip
-        elif kind == fl.OP_PAID:
-            if purses[ss[i]].balance != xs[i]:
-                raise LedgerMismatch(f"at t={times[i]}: {purses[ss[i]].name} holds {purses[ss[i]].balance} cents "
-                                     f"in the ledger, {xs[i]:.0f} in the kernel")  # fmt: skip
-        elif kind == fl.OP_AFFORDABLE:
-            if CHECK_DECISIONS and ledger.affordable(ss[i], ks[i]) != bool(tos[i]):
-                raise LedgerMismatch(f"at t={times[i]}: the kernel and the ledger disagree whether {ss[i]}.{ks[i]} "
-                                     "can be paid")  # fmt: skip
-        elif kind == fl.OP_REFUSED:
-            if ledger.affordable(ss[i], ks[i]):
-                raise LedgerMismatch(f"at t={times[i]}: the kernel refused {ss[i]}.{ks[i]}, the ledger would pay")
-            ledger.refused(times[i], ss[i], ks[i])
-        else:
-            ledger.close_month(ss[i], times[i], st.person_months[ss[i]])  # [municipality, state]
-    st.ints[fl.I_OPS] = 0
+def _book(st, ledger: Ledger, purses: list, lines: list[str]) -> None:
+    """Book the months the kernel closed in the ledger, with what the kernel paid and measured so far."""
+    for i, purse in enumerate(purses):
+        purse.balance, purse.spent, purse.starts = int(st.balance[i]), int(st.spent[i]), int(st.starts[i])
+    if ledger.fund is not None:
+        ledger.fund.savings += int(st.fund_savings[0])
+        st.fund_savings[0] = 0
+    for i in range(int(st.ints[fl.I_CLOSED])):
+        month = int(st.closed[i])
+        accrued = dict(zip(lines, st.accrued_month[month].tolist()))
+        ledger.close_month(month, float(st.closed_at[i]), st.person_months[month], accrued)
+    st.ints[fl.I_CLOSED] = 0
+    _push(st, ledger, purses)

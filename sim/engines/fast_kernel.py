@@ -17,11 +17,12 @@ What SimPy does implicitly is explicit here:
 * A process started at an instant runs before the other events of that
   instant (SimPy's ``Initialize`` is urgent), so an arrival's life starts
   right after the arrival is processed, as here.
-* Money: the kernel keeps the purse balances the ledger would have (to refuse
-  a start exactly when the ledger would) and records every hook call in the
-  ``op_*`` arrays; the driver replays them into the Python ledger, and returns
-  after every budget year so the ledger's settlement (fund top-up, deficit
-  flag, next year's pots) reaches the kernel before the next event.
+* Money: the kernel does the ledger's per-household part itself
+  (:mod:`sim.engines.fast_ledger`: purses that pay or refuse a start, the
+  fund's financed households, LKS, costs per month in a state) and lists the
+  months it closed; the driver books those in the Python ledger, and the kernel
+  returns after every budget year so the ledger's settlement (fund top-up,
+  deficit flag, next year's pots) reaches it before the next event.
 * The SimPy engine's behaviour at coinciding instants is copied, not tidied:
   a household whose timer rang at the instant its ticket was granted fires
   its transition and counts no guidance start; one leaving a state (or asking
@@ -45,6 +46,7 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.engines import fast_ledger as ledger
 from sim.engines import fast_queue as fq
 from sim.engines.fast_layout import (
     C_CLOCKS,
@@ -85,38 +87,28 @@ from sim.engines.fast_layout import (
     E_WAKE,
     I_ARRIVAL,
     I_CLIENTS,
+    I_CLOSED,
     I_FINISHED,
     I_MONTH,
-    I_OPS,
     I_SCHEDULED,
     I_SEGMENT,
     MONTH_END,
     N_CI,
     NONE,
-    OP_PAID,
-    OP_REFUSED,
-    OP_TRANSITION,
-    OPS_FULL,
-    OPS_MARGIN,
     WOKEN_BY_TIMER,
     YEAR_END,
     add_stock,
-    client_id,
     close_month,
     count,
     count_group,
     cross,
-    op,
-    op_move,
     overflow_key,
     schedule,
 )  # fmt: skip
 from sim.engines.fast_pools import (
-    affordable,
     barred,
     grant,
     must_wait,
-    payer,
     rank,
     release,
     request,
@@ -164,7 +156,7 @@ def _enter_intake(m, st, now, c):
         add_stock(st, now, c, to, 1)
         count(m, st, now, c, to, F_ENTRIES)
         if m.budget_state[to]:
-            op_move(m, st, now, c, -1, to)
+            ledger.on_move(m, st, now, c, -1, to, math.nan)
         return
     st.ci[c, C_STATE] = INTAKE
     add_stock(st, now, c, INTAKE, 1)
@@ -174,8 +166,7 @@ def _enter_intake(m, st, now, c):
 @njit(cache=True, error_model="numpy", inline="always")
 def _refuse(m, st, now, c, s, k):
     """``Model._refuse``."""
-    count(m, st, now, c, s, F_REFUSED)
-    op(st, OP_REFUSED, now, 0, 0, s, k, 0, 0.0)
+    count(m, st, now, c, s, F_REFUSED)  # the ledger's refused() only writes its log, which this engine keeps none of
 
 
 @njit(cache=True, error_model="numpy")
@@ -202,12 +193,7 @@ def _complete(m, st, now, c, s, k, to):
                 for a in range(m.n_group_attributes):
                     st.gflows[month, m.group_of[p, a], m.gflow_list[i]] += 1
     if m.budgeted[s, k]:
-        op(st, OP_TRANSITION, now, client_id(m, c), st.ci[c, C_PROFILE], s, k, to, 0.0)
-        if m.costed[s, k]:
-            i = payer(m, st, s, k)
-            purse = m.chain_purse[i]
-            st.balance[purse] -= m.chain_cost[i]
-            op(st, OP_PAID, now, 0, 0, purse, 0, 0, float(st.balance[purse]))  # the driver checks the ledger agrees
+        ledger.on_transition(m, st, now, c, s, k, to)
     if to == s:
         return
     if st.ci[c, C_HELD]:  # leave s: give back what the household held there
@@ -223,7 +209,7 @@ def _complete(m, st, now, c, s, k, to):
     st.since[u, s] = now
     st.stock[u, s] -= 1
     if m.budget_state[s] or (to >= 0 and m.budget_state[to]):
-        op_move(m, st, now, c, s, to)
+        ledger.on_move(m, st, now, c, s, to, math.nan)
     if to == OUT:
         if m.on_caseload[s]:
             cross(m, st, now, c, -1)
@@ -254,7 +240,7 @@ def _take_place(m, st, now, c):
     st.ci[c, C_PLACE_K] = -1
     st.ci[c, C_HAS_CLOCKS] = 0
     s = st.ci[c, C_STATE]
-    if m.costed[s, k] and not affordable(m, st, now, s, k):  # the money ran out while it waited
+    if m.costed[s, k] and not ledger.affordable(m, st, s, k):  # the money ran out while it waited
         release(m, st, now, m.place_pool[to], c, True, True)
         _refuse(m, st, now, c, s, k)
         return
@@ -269,7 +255,7 @@ def _fire(m, st, now, c, s, k):
     to = m.to[s, k]
     if to == ASSIGN:
         to = _assign(m, st, c)
-    if m.costed[s, k] and not affordable(m, st, now, s, k):
+    if m.costed[s, k] and not ledger.affordable(m, st, s, k):
         _refuse(m, st, now, c, s, k)
         return
     if to >= 0 and to != s and m.place_pool[to] >= 0:
@@ -453,7 +439,7 @@ def start(model, state):
         if m.on_caseload[s]:
             cross(m, st, 0.0, c, 1)
         if m.budget_state[s]:
-            op_move(m, st, now, c, -1, s, st.cf[c, C_ENTERED])
+            ledger.on_move(m, st, now, c, -1, s, st.cf[c, C_ENTERED])
     st.ints[I_CLIENTS] = m.n_initial
     for c in range(m.n_initial):  # every process starts before any event is processed
         live(m, st, now, c)
@@ -487,19 +473,28 @@ def _prefetch(st):
 
 @njit(cache=True, error_model="numpy")
 def run(model, state):
-    """Process events up to the horizon; returns DONE, or YEAR_END / OPS_FULL to be called again."""
+    """Process events up to the horizon; returns DONE, or YEAR_END / MONTH_END to be called again."""
     return _run(raw(model), raw(state))
 
 
 @njit(cache=True, error_model="numpy")
+def _month_end(m, st, month, at):
+    """``Model._close_month``: the stocks and flows, the ledger's per-household part, and the month listed for the
+    driver to book in the ledger."""
+    close_month(m, st, month, at)
+    if m.has_budget:
+        ledger.close_month(m, st, month, at)
+        i = st.ints[I_CLOSED]
+        st.closed[i], st.closed_at[i] = month, at
+        st.ints[I_CLOSED] = i + 1
+
+
+@njit(cache=True, error_model="numpy")
 def _run(m, st):
-    ops_room = st.op_kind.shape[0] - OPS_MARGIN
     while True:
         now = fq.first(st)
         if not now < m.horizon:
             break
-        if st.ints[I_OPS] > ops_room:
-            return OPS_FULL
         ident = fq.pop(st)
         _prefetch(st)
         if ident < st.n_clients:
@@ -510,7 +505,7 @@ def _run(m, st):
             _arrive(m, st, now)
         elif kind == E_MONTH:
             month = st.ints[I_MONTH]
-            close_month(m, st, month, month + 1.0)
+            _month_end(m, st, month, month + 1.0)
             st.ints[I_MONTH] = month + 1
             if month + 1 < m.n_months - 1:
                 schedule(st, st.month_id, now + ((month + 2) - now), E_MONTH)
@@ -521,10 +516,8 @@ def _run(m, st):
         else:
             _capacity(m, st, now)
     if st.ints[I_FINISHED] == 0:
-        if st.ints[I_OPS] > ops_room:
-            return OPS_FULL
         st.ints[I_FINISHED] = 1
-        close_month(m, st, m.n_months - 1, m.horizon)
+        _month_end(m, st, m.n_months - 1, m.horizon)
     return DONE
 
 

@@ -11,8 +11,6 @@ the SimPy engine's methods of the same names (:mod:`sim.engines.simpy_engine`).
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
 from sim.engines import fast_queue as fq
@@ -28,9 +26,31 @@ NONE = -9  # a household's state once it has left the model (or before it arrive
 E_PLAIN, E_TIMER, E_WAKE, E_SEARCH, E_ARRIVAL, E_MONTH, E_CAPACITY = 0, 1, 2, 3, 4, 5, 6
 WOKEN_BY_TIMER, WOKEN_BY_GRANT = 0, 1
 # a household's record (st.ci); C_LIVE must stay column 0: the event queue reads it (fast_queue.LIVE)
-(C_LIVE, C_KIND, C_STATE, C_PENDING, C_PROFILE, C_SOJOURNS, C_HAS_CLOCKS, C_PLACE, C_PLACE_K, C_PLACE_GRANTED,
- C_SLOT_TEAM, C_SLOT_GRANTED, C_WOKEN, C_WAKE_VALUE, C_HELD, C_INTAKES, C_OVERFLOW, C_LOOK_STATE, C_LOOK_MODE,
- C_LOOK_EXCL, C_SLOT_POS, C_PLACE_POS, C_MUNI) = range(23)
+(
+    C_LIVE,
+    C_KIND,
+    C_STATE,
+    C_PENDING,
+    C_PROFILE,
+    C_SOJOURNS,
+    C_HAS_CLOCKS,
+    C_PLACE,
+    C_PLACE_K,
+    C_PLACE_GRANTED,
+    C_SLOT_TEAM,
+    C_SLOT_GRANTED,
+    C_WOKEN,
+    C_WAKE_VALUE,
+    C_HELD,
+    C_INTAKES,
+    C_OVERFLOW,
+    C_LOOK_STATE,
+    C_LOOK_MODE,
+    C_LOOK_EXCL,
+    C_SLOT_POS,
+    C_PLACE_POS,
+    C_MUNI,
+) = range(23)
 N_CI = 23
 # st.cf: loonwaarde, spell start, when it last looked at its clocks, when it entered its state (a maximum stay
 # counts from then); the clocks take the rest of the row
@@ -38,14 +58,12 @@ C_LOONWAARDE, C_SPELL, C_LOOK_TIME, C_ENTERED, C_CLOCKS = 0, 1, 2, 3, 4
 # a household's row of Streams uniforms, by purpose: st.draws[D_*, c] and st.clocks[sojourn, c, transition]
 D_INTAKE, D_INITIAL, D_WITHDRAW = 0, N_INTAKE, N_INTAKE + 1
 # st.ints: counters and positions that outlive one call of the kernel
-I_SEQ, I_SCHEDULED, I_CLIENTS, I_ARRIVAL, I_MONTH, I_SEGMENT, I_OPS, I_DEFICIT, I_FINISHED = range(9)
+# (I_CLOSED: months closed since the driver last booked them, listed in st.closed / st.closed_at)
+I_SEQ, I_SCHEDULED, I_CLIENTS, I_ARRIVAL, I_MONTH, I_SEGMENT, I_CLOSED, I_DEFICIT, I_FINISHED = range(9)
 N_INTS = 9
-# ledger hook calls recorded for the driver (op_kind)
-OP_TRANSITION, OP_MOVE, OP_REFUSED, OP_CLOSE, OP_AFFORDABLE, OP_PAID = 0, 1, 2, 3, 4, 5
-OPS_MARGIN = 8  # the most hook calls one event can record, with room to spare
-# what run() returns: DONE, or a reason to be called again after the driver replayed the hook calls (a budget
-# year closed; a month closed whose costs the ledger books on a pot the kernel mirrors; the op buffer is full)
-DONE, YEAR_END, OPS_FULL, MONTH_END = 0, 1, 2, 3
+# what run() returns: DONE, or a reason to be called again after the driver booked the closed months in the
+# ledger (a budget year closed; a month closed whose costs the ledger books on a pot the kernel pays from)
+DONE, YEAR_END, MONTH_END = 0, 1, 3
 
 
 # -- bookkeeping ----------------------------------------------------------------------------------
@@ -96,21 +114,6 @@ def count_group(m, st, now, c, flow):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def op(st, kind, t, client, profile, s, k, to, x, y=math.nan):
-    """Record one ledger hook call (``y``: a stay's start for ``on_move``, NaN for None)."""
-    i = st.ints[I_OPS]
-    st.ints[I_OPS] = i + 1
-    st.op_kind[i], st.op_t[i], st.op_client[i], st.op_profile[i] = kind, t, client, profile
-    st.op_s[i], st.op_k[i], st.op_to[i], st.op_x[i], st.op_y[i] = s, k, to, x, y
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def op_move(m, st, now, c, s, to, since=math.nan):
-    """``Ledger.on_move`` for household ``c`` (state -1: it came from nowhere; its municipality in op_profile)."""
-    op(st, OP_MOVE, now, client_id(m, c), st.ci[c, C_MUNI], s, 0, to, st.cf[c, C_LOONWAARDE], since)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def client_id(m, c):
     return c if c < m.n_initial else CLIENT_ID_ARRIVAL + (c - m.n_initial)
 
@@ -124,7 +127,7 @@ def overflow_key(m, st, c):
 
 @njit(cache=True, error_model="numpy")
 def close_month(m, st, month, at):
-    """``Model._close_month`` (the ledger's part is recorded for the driver)."""
+    """``Model._close_month`` without the ledger's part (``fast_kernel._month_end``)."""
     for u in range(m.n_muni):
         for s in range(m.n_states):
             st.area[u, s] += st.stock[u, s] * (at - st.since[u, s])
@@ -140,8 +143,6 @@ def close_month(m, st, month, at):
         st.gstock_history[month, g] = st.gstock[g]
     if m.year_of[month] >= 0:
         _count_durations(m, st, m.year_of[month], at)
-    if m.has_budget:
-        op(st, OP_CLOSE, at, 0, 0, month, 0, 0, 0.0)
 
 
 @njit(cache=True, error_model="numpy")

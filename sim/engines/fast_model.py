@@ -86,6 +86,25 @@ class KernelModel(NamedTuple):
     chain_cost: np.ndarray
     chain_fund: np.ndarray
     purse_negative: np.ndarray
+    # the ledger's per-household part (fast_ledger; with_ledger fills these from the ledger's plan)
+    lks_state: int  # the LKS state, -99 for none
+    lks_cap: float  # the highest loonwaarde LKS counts
+    fund_watched: np.ndarray  # [state, transition]: out of a state the fund finances (its financed leave)
+    fund_exit: np.ndarray  # [state, transition]: index into fund_hazard of an exit whose savings count, or -1
+    fund_target: np.ndarray  # per state: a start the fund pays that leads here makes the household financed
+    fund_has_counterfactual: bool
+    fund_segments: np.ndarray  # calendar segment starts of fund_hazard
+    fund_hazard: np.ndarray  # [exit, segment, profile]
+    fund_cf_hazard: np.ndarray  # [segment, profile]: the counterfactual exit's hazard
+    fund_cf_share: float  # benefit share of the counterfactual's state
+    fund_horizon: float
+    monthly_benefit: np.ndarray  # euros per household-month at benefit share 1, per month
+    cost_states: np.ndarray  # states with costs per month, in the ledger's order
+    cost0: np.ndarray  # per state: its costs are cost_*[cost0 : cost0 + cost_n]
+    cost_n: np.ndarray
+    cost_after: np.ndarray
+    cost_per_month: np.ndarray
+    cost_line: np.ndarray  # index into cost_lines(plan)
     table: np.ndarray  # every hazard table, flat
     table_offset: np.ndarray  # [state, mode, profile] -> start of its [segment][band][transition] table
     pool_capacity: np.ndarray  # [pool, segment]: teams' slots, then places
@@ -156,16 +175,30 @@ class KernelState(NamedTuple):
     gstock_history: np.ndarray
     gperson_months: np.ndarray
     durations: np.ndarray  # [budget year, edge]
-    balance: np.ndarray  # per purse, cents
-    op_kind: np.ndarray
-    op_t: np.ndarray
-    op_client: np.ndarray
-    op_profile: np.ndarray
-    op_s: np.ndarray
-    op_k: np.ndarray
-    op_to: np.ndarray
-    op_x: np.ndarray
-    op_y: np.ndarray
+    balance: np.ndarray  # per purse, cents (the ledger's purses in ledger_purses order)
+    spent: np.ndarray
+    starts: np.ndarray
+    fund_savings: np.ndarray  # [1] cents measured since the driver last took them
+    fund_since: np.ndarray  # per household: when the fund financed it (NaN: not financed)
+    lks_head: np.ndarray  # per municipality: its LKS clients in the order they entered (fast_ledger lists)
+    lks_tail: np.ndarray
+    lks_next: np.ndarray  # per household
+    lks_prev: np.ndarray
+    lks_loonwaarde: np.ndarray
+    lks_count: np.ndarray  # per municipality
+    lks_weight: np.ndarray
+    lks_area: np.ndarray
+    lks_since: np.ndarray
+    mem_head: np.ndarray  # per state with costs a month: the households there in the order they came
+    mem_tail: np.ndarray
+    mem_next: np.ndarray  # per household
+    mem_prev: np.ndarray
+    member_since: np.ndarray
+    accrued: np.ndarray  # euros per budget line this month so far
+    accrued_month: np.ndarray  # [month, line]
+    lks_area_month: np.ndarray  # [month, municipality]
+    closed: np.ndarray  # months closed since the driver last booked them (I_CLOSED of them)
+    closed_at: np.ndarray
     scratch: np.ndarray
 
 
@@ -283,6 +316,12 @@ def _build(c: Compiled) -> KernelModel:
         costed=np.zeros((n_states, k_max), dtype=np.bool_), budgeted=np.zeros((n_states, k_max), dtype=np.bool_),
         chain0=np.zeros((n_states, k_max), dtype=np.int64), chain_n=np.zeros((n_states, k_max), dtype=np.int64),
         chain_purse=_i([]), chain_cost=_i([]), chain_fund=_b([]), purse_negative=_b([]),
+        lks_state=-99, lks_cap=1.0, fund_watched=np.zeros((n_states, k_max), dtype=np.bool_),
+        fund_exit=np.full((n_states, k_max), -1, dtype=np.int64), fund_target=np.zeros(n_states, dtype=np.bool_),
+        fund_has_counterfactual=False, fund_segments=_f([0.0]), fund_hazard=np.zeros((0, 1, n_profiles)),
+        fund_cf_hazard=np.zeros((1, n_profiles)), fund_cf_share=0.0, fund_horizon=float(c.horizon),
+        monthly_benefit=_f([]), cost_states=_i([]), cost0=np.zeros(n_states, dtype=np.int64),
+        cost_n=np.zeros(n_states, dtype=np.int64), cost_after=_f([]), cost_per_month=_f([]), cost_line=_i([]),
         table=_f(np.concatenate(tables)) if tables else _f([]), table_offset=offset,
         pool_capacity=_i(capacity).reshape(len(capacity), len(c.segments)),
         rule0=_i(np.cumsum([0] + [len(g) for g in pool_rules])[:-1]), rule_n=_i([len(g) for g in pool_rules]),
@@ -337,16 +376,71 @@ def with_ledger(model: KernelModel, ledger) -> KernelModel:
     for s in ledger.states:
         budget_state[s] = True
     return model._replace(
-        costed=costed, budgeted=budgeted, chain0=chain0, chain_n=chain_n, chain_purse=_i(chain_purse),
-        chain_cost=_i(chain_cost), chain_fund=_b(chain_fund), purse_negative=_b([p.allow_negative for p in purses]),
+        costed=costed,
+        budgeted=budgeted,
+        chain0=chain0,
+        chain_n=chain_n,
+        chain_purse=_i(chain_purse),
+        chain_cost=_i(chain_cost),
+        chain_fund=_b(chain_fund),
+        purse_negative=_b([p.allow_negative for p in purses]),
         budget_state=budget_state,
+        **_per_household(model, ledger.plan),
     )
 
 
+def cost_lines(plan) -> list[str]:
+    """The budget lines of the costs per month in a state, in the order the kernel numbers them."""
+    return list(dict.fromkeys(cost.line for cost in plan.state_costs))
+
+
+def _per_household(model: KernelModel, plan) -> dict:
+    """The fields of the ledger's per-household part (:mod:`sim.engines.fast_ledger`) from its plan."""
+    n_states, k_max = model.to.shape
+    out: dict = {"monthly_benefit": _f(plan.monthly_benefit)}
+    if plan.lks is not None:
+        out |= {"lks_state": plan.lks.state, "lks_cap": float(plan.lks.cap)}
+    fund = plan.fund
+    if fund is not None:
+        watched = np.zeros((n_states, k_max), dtype=np.bool_)
+        for s, k in fund.watched:
+            watched[s, k] = True
+        exits = sorted(fund.exits)
+        exit_index = np.full((n_states, k_max), -1, dtype=np.int64)
+        for i, (s, k) in enumerate(exits):
+            exit_index[s, k] = i
+        target = np.zeros(n_states, dtype=np.bool_)
+        target[list(fund.targets)] = True
+        cf = fund.counterfactual
+        n_profiles = model.fund_cf_hazard.shape[1]
+        segments = _f(plan.segments)
+        empty = np.zeros((len(segments), n_profiles))
+        out |= {
+            "fund_watched": watched, "fund_exit": exit_index, "fund_target": target,
+            "fund_has_counterfactual": cf is not None, "fund_segments": segments, "fund_horizon": float(plan.horizon),
+            "fund_hazard": _f([fund.hazards[key] for key in exits]).reshape(len(exits), *empty.shape),
+            "fund_cf_hazard": _f(fund.hazards[cf]) if cf is not None else empty,
+            "fund_cf_share": float(plan.benefit_share[cf[0]]) if cf is not None else 0.0,
+        }  # fmt: skip
+    lines = cost_lines(plan)
+    states = list(dict.fromkeys(cost.state for cost in plan.state_costs))  # Ledger.members' order
+    cost0, cost_n = np.zeros(n_states, dtype=np.int64), np.zeros(n_states, dtype=np.int64)
+    after, per_month, line = [], [], []
+    for s in states:
+        costs = [cost for cost in plan.state_costs if cost.state == s]
+        cost0[s], cost_n[s] = len(after), len(costs)
+        for cost in costs:
+            after.append(cost.after)
+            per_month.append(cost.per_month)
+            line.append(lines.index(cost.line))
+    return out | {"cost_states": _i(states), "cost0": cost0, "cost_n": cost_n, "cost_after": _f(after),
+                  "cost_per_month": _f(per_month), "cost_line": _i(line)}  # fmt: skip
+
+
 def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np.ndarray, arrivals: np.ndarray,
-                 key: int, n_purses: int, ops: int) -> KernelState:  # fmt: skip
-    """The arrays of one replication of ``c`` (households' draws and profiles from :func:`sim.engines.fast._rows`);
-    ``ops`` hook calls recorded per batch. The large ones are this thread's :func:`scratch` buffers."""
+                 key: int, n_purses: int) -> KernelState:  # fmt: skip
+    """The arrays of one replication of ``c`` (households' draws and profiles from :func:`sim.engines.fast._rows`).
+    The large ones are this thread's :func:`scratch` buffers."""
     n = draws.shape[1]
     n_ids = n + 3
     slots = 2 * n_ids + 64  # room for every id's live entry and as many dead ones
@@ -374,6 +468,9 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     chunk_next[:] = np.arange(1, chunks + 1)
     chunk_next[-1] = -1
 
+    n_ledger = n if c.budget is not None else 0  # the ledger's per-household lists (fast_ledger)
+    n_lines = len(cost_lines(c.budget)) if c.budget is not None else 0
+
     def ints(value, size=n):
         return np.full(size, value, dtype=np.int64)
 
@@ -397,9 +494,15 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
         garea=np.zeros(n_groups), gsince=np.zeros(n_groups),
         gstock_history=np.zeros((n_months, n_groups), dtype=np.int64), gperson_months=np.zeros((n_months, n_groups)),
         durations=np.zeros((n_years, len(DURATION_EDGES)), dtype=np.int64),
-        balance=ints(0, n_purses), op_kind=ints(0, ops), op_t=np.zeros(ops), op_client=ints(0, ops),
-        op_profile=ints(0, ops), op_s=ints(0, ops), op_k=ints(0, ops), op_to=ints(0, ops), op_x=np.zeros(ops),
-        op_y=np.zeros(ops), scratch=np.zeros(k_max),
+        balance=ints(0, n_purses), spent=ints(0, n_purses), starts=ints(0, n_purses), fund_savings=ints(0, 1),
+        fund_since=np.full(n_ledger, np.nan), lks_head=ints(-1, n_muni), lks_tail=ints(-1, n_muni),
+        lks_next=ints(-1, n_ledger), lks_prev=ints(-1, n_ledger), lks_loonwaarde=np.zeros(n_ledger),
+        lks_count=ints(0, n_muni), lks_weight=np.zeros(n_muni), lks_area=np.zeros(n_muni),
+        lks_since=np.zeros(n_muni), mem_head=ints(-1, n_states), mem_tail=ints(-1, n_states),
+        mem_next=ints(-1, n_ledger), mem_prev=ints(-1, n_ledger), member_since=np.zeros(n_ledger),
+        accrued=np.zeros(n_lines), accrued_month=np.zeros((n_months, n_lines)),
+        lks_area_month=np.zeros((n_months, n_muni)), closed=ints(0, n_months + 1), closed_at=np.zeros(n_months + 1),
+        scratch=np.zeros(k_max),
     )  # fmt: skip
 
 

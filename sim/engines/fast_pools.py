@@ -1,12 +1,10 @@
-"""The compiled engine's waiting lists and money: ``SlotPool`` and the ledger's affordability, in numba.
+"""The compiled engine's waiting lists: ``SlotPool``, in numba.
 
 Pools are numbered teams first, then the states with places in state order
 (the SimPy engine's order of ``set_capacity`` at a lever date). A pool's
 waiting list is a heap in ``st.wait_key[pool]``/``st.wait_client[pool]``
 (:mod:`sim.engines.fast_queue`); a household's place in it is in its record.
-The kernel keeps the purse balances the ledger would have, so that it refuses
-a start exactly when the ledger would; the driver checks that against the
-ledger (:mod:`sim.engines.fast`).
+Money (the purses that pay or refuse a start) is in :mod:`sim.engines.fast_ledger`.
 """
 
 from __future__ import annotations
@@ -27,36 +25,12 @@ from sim.engines.fast_layout import (
     C_WAKE_VALUE,
     C_WOKEN,
     E_WAKE,
-    I_DEFICIT,
-    OP_AFFORDABLE,
     WOKEN_BY_GRANT,
     count,
-    op,
     schedule,
 )  # fmt: skip
 from sim.model.compiled import RULE_LEVEL, RULE_NEW_SPELL, TIE_ANY, TIE_ORDERED
 from sim.model.records import F_GSTART, F_GWAIT
-
-
-# -- money: the ledger's affordability, mirrored ---------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def affordable(m, st, now, s, k):
-    """``Ledger.affordable``, recorded so that the driver can check the ledger's answer was the same."""
-    ok = payer(m, st, s, k) >= 0
-    op(st, OP_AFFORDABLE, now, 0, 0, s, k, 1 if ok else 0, 0.0)
-    return ok
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def payer(m, st, s, k):
-    """``Ledger._payer``: the index into the payer chain of the first purse that can pay, or -1."""
-    for i in range(m.chain0[s, k], m.chain0[s, k] + m.chain_n[s, k]):
-        if m.chain_fund[i] and st.ints[I_DEFICIT] != 0:
-            continue
-        p = m.chain_purse[i]
-        if m.purse_negative[p] or st.balance[p] >= m.chain_cost[i]:
-            return i
-    return -1
 
 
 # -- waiting lists ---------------------------------------------------------------------------------
