@@ -8,7 +8,8 @@ from sim.model.loader import content_hash, validate
 from sim.model.streams import Stream, generator
 
 _compiled: dict[tuple[str, int | None], Compiled] = {}  # (scenario hash, draw) -> compiled model, per process
-CACHE = 64  # compiled draws kept per process (a draw recurs whenever its replications are run)
+CACHE = 256  # compiled draws kept per process (~1 MB each at Utrecht's size): a 200-draw ensemble fits, so a draw is
+# compiled once per worker however many replications use it
 
 
 def draw_index(scenario, seed: int, replication: int) -> int | None:
