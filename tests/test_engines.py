@@ -162,6 +162,10 @@ rate = { value = 0.5, source = "test" }
 to = "b"
 kind = "dropout"
 rate = { value = 0.2, source = "test" }
+[states.t.transitions.work]
+to = "employed"
+kind = "exit_work"
+rate = { value = 0.15, source = "test: a financed household leaving for work, whose saved benefit months the fund counts" }
 [states.employed]
 label = "in work"
 on_caseload = false
