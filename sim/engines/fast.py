@@ -162,7 +162,8 @@ def _rows(compiled: Compiled, streams: Streams, n_initial: int, n_arrivals: int)
     n = n_initial + n_arrivals
     draws = scratch("draws", (layout.clock0 - layout.intake0, n), np.float64)
     clocks = scratch("clocks", (N_SOJOURNS, n, layout.k_max), np.float64)
-    profile = np.zeros(n, dtype=np.int64)
+    profile = scratch("profile", (n,), np.int64)
+    profile.fill(0)
     cdfs = compiled.attributes.cdfs
     first = 0
     for population, count in ((Stream.INITIAL, n_initial), (Stream.ARRIVALS, n_arrivals)):

@@ -15,7 +15,7 @@ from numba import njit
 
 from sim.engines import fast_queue as fq
 from sim.engines.fast_random import client_key
-from sim.model.records import CLIENT_ID_ARRIVAL, DURATION_EDGES
+from sim.model.records import DURATION_EDGES
 from sim.model.streams import N_INTAKE, Stream
 
 N_DURATIONS = len(DURATION_EDGES)
@@ -26,32 +26,13 @@ NONE = -9  # a household's state once it has left the model (or before it arrive
 E_PLAIN, E_TIMER, E_WAKE, E_SEARCH, E_ARRIVAL, E_MONTH, E_CAPACITY = 0, 1, 2, 3, 4, 5, 6
 WOKEN_BY_TIMER, WOKEN_BY_GRANT = 0, 1
 # a household's record (st.ci); C_LIVE must stay column 0: the event queue reads it (fast_queue.LIVE)
-(
-    C_LIVE,
-    C_KIND,
-    C_STATE,
-    C_PENDING,
-    C_PROFILE,
-    C_SOJOURNS,
-    C_HAS_CLOCKS,
-    C_PLACE,
-    C_PLACE_K,
-    C_PLACE_GRANTED,
-    C_SLOT_TEAM,
-    C_SLOT_GRANTED,
-    C_WOKEN,
-    C_WAKE_VALUE,
-    C_HELD,
-    C_INTAKES,
-    C_OVERFLOW,
-    C_LOOK_STATE,
-    C_LOOK_MODE,
-    C_LOOK_EXCL,
-    C_SLOT_POS,
-    C_PLACE_POS,
-    C_MUNI,
-) = range(23)
-N_CI = 23
+(C_LIVE, C_KIND, C_STATE, C_PENDING, C_PROFILE, C_SOJOURNS, C_HAS_CLOCKS, C_PLACE, C_PLACE_K, C_PLACE_GRANTED,
+ C_SLOT_TEAM, C_SLOT_GRANTED, C_WOKEN, C_WAKE_VALUE, C_HELD, C_INTAKES, C_OVERFLOW, C_LOOK_STATE, C_LOOK_MODE,
+ C_LOOK_EXCL, C_MUNI) = range(21)
+N_CI = 21
+# a household's index in the waiting list it is on is kept apart, in st.slot_pos / st.place_pos: a heap moves
+# several households at every push and pop, and a compact array of positions stays in cache where the records
+# of the households moved do not
 # st.cf: loonwaarde, spell start, when it last looked at its clocks, when it entered its state (a maximum stay
 # counts from then); the clocks take the rest of the row
 C_LOONWAARDE, C_SPELL, C_LOOK_TIME, C_ENTERED, C_CLOCKS = 0, 1, 2, 3, 4
@@ -111,11 +92,6 @@ def count_group(m, st, now, c, flow):
         p = st.ci[c, C_PROFILE]
         for a in range(m.n_group_attributes):
             st.gflows[month, m.group_of[p, a], flow] += 1
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def client_id(m, c):
-    return c if c < m.n_initial else CLIENT_ID_ARRIVAL + (c - m.n_initial)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -162,6 +162,8 @@ class KernelState(NamedTuple):
     pool_order: np.ndarray
     wait_key: np.ndarray  # [pool, entry]
     wait_client: np.ndarray
+    slot_pos: np.ndarray  # per household: its index in its team's waiting list (fast_queue.wait_*)
+    place_pos: np.ndarray  # per household: its index in the waiting list for the place it asked for
     flows: np.ndarray
     stock: np.ndarray
     stock_history: np.ndarray
@@ -376,14 +378,8 @@ def with_ledger(model: KernelModel, ledger) -> KernelModel:
     for s in ledger.states:
         budget_state[s] = True
     return model._replace(
-        costed=costed,
-        budgeted=budgeted,
-        chain0=chain0,
-        chain_n=chain_n,
-        chain_purse=_i(chain_purse),
-        chain_cost=_i(chain_cost),
-        chain_fund=_b(chain_fund),
-        purse_negative=_b([p.allow_negative for p in purses]),
+        costed=costed, budgeted=budgeted, chain0=chain0, chain_n=chain_n, chain_purse=_i(chain_purse),
+        chain_cost=_i(chain_cost), chain_fund=_b(chain_fund), purse_negative=_b([p.allow_negative for p in purses]),
         budget_state=budget_state,
         **_per_household(model, ledger.plan),
     )
@@ -469,6 +465,12 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     chunk_next[-1] = -1
 
     n_ledger = n if c.budget is not None else 0  # the ledger's per-household lists (fast_ledger)
+
+    def listed(name, dtype):  # a household's entries in fast_ledger's lists are written when it joins one
+        return scratch(name, (n_ledger,), dtype)
+
+    fund_since = scratch("fund_since", (n_ledger,), np.float64)
+    fund_since.fill(np.nan)  # read at every exit from a financed state: NaN, not financed
     n_lines = len(cost_lines(c.budget)) if c.budget is not None else 0
 
     def ints(value, size=n):
@@ -485,7 +487,8 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
         draws=draws, clocks=clocks, arrivals=arrivals, ci=ci, cf=cf,
         pool_capacity=_i(capacity), pool_in_use=ints(0, n_pools), pool_waiting=ints(0, n_pools),
         pool_order=ints(0, n_pools), wait_key=scratch("wait_key", (n_pools, n), np.int64),
-        wait_client=scratch("wait_client", (n_pools, n), np.int64),
+        wait_client=scratch("wait_client", (n_pools, n), np.int64), slot_pos=scratch("slot_pos", (n,), np.int32),
+        place_pos=scratch("place_pos", (n,), np.int32),
         flows=np.zeros((n_months, n_muni, n_states, len(FLOWS)), dtype=np.int64),
         stock=np.zeros((n_muni, n_states), dtype=np.int64),
         stock_history=np.zeros((n_months, n_muni, n_states), dtype=np.int64), area=np.zeros((n_muni, n_states)),
@@ -495,11 +498,13 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
         gstock_history=np.zeros((n_months, n_groups), dtype=np.int64), gperson_months=np.zeros((n_months, n_groups)),
         durations=np.zeros((n_years, len(DURATION_EDGES)), dtype=np.int64),
         balance=ints(0, n_purses), spent=ints(0, n_purses), starts=ints(0, n_purses), fund_savings=ints(0, 1),
-        fund_since=np.full(n_ledger, np.nan), lks_head=ints(-1, n_muni), lks_tail=ints(-1, n_muni),
-        lks_next=ints(-1, n_ledger), lks_prev=ints(-1, n_ledger), lks_loonwaarde=np.zeros(n_ledger),
+        fund_since=fund_since, lks_head=ints(-1, n_muni), lks_tail=ints(-1, n_muni),
+        lks_next=listed("lks_next", np.int32), lks_prev=listed("lks_prev", np.int32),
+        lks_loonwaarde=listed("lks_loonwaarde", np.float64),
         lks_count=ints(0, n_muni), lks_weight=np.zeros(n_muni), lks_area=np.zeros(n_muni),
         lks_since=np.zeros(n_muni), mem_head=ints(-1, n_states), mem_tail=ints(-1, n_states),
-        mem_next=ints(-1, n_ledger), mem_prev=ints(-1, n_ledger), member_since=np.zeros(n_ledger),
+        mem_next=listed("mem_next", np.int32), mem_prev=listed("mem_prev", np.int32),
+        member_since=listed("member_since", np.float64),
         accrued=np.zeros(n_lines), accrued_month=np.zeros((n_months, n_lines)),
         lks_area_month=np.zeros((n_months, n_muni)), closed=ints(0, n_months + 1), closed_at=np.zeros(n_months + 1),
         scratch=np.zeros(k_max),

@@ -15,10 +15,8 @@ from sim.engines import fast_queue as fq
 from sim.engines.fast_layout import (
     C_LOONWAARDE,
     C_PLACE_GRANTED,
-    C_PLACE_POS,
     C_PROFILE,
     C_SLOT_GRANTED,
-    C_SLOT_POS,
     C_SLOT_TEAM,
     C_SPELL,
     C_STATE,
@@ -47,7 +45,7 @@ def wake_up(st, now, c):
 def grant(m, st, now, pool, wake):
     """``SlotPool._grant``; with ``wake`` the engine wakes the households served (``_granted``)."""
     slot = pool < m.n_teams
-    pos = st.ci[:, C_SLOT_POS] if slot else st.ci[:, C_PLACE_POS]
+    pos = st.slot_pos if slot else st.place_pos
     while st.pool_in_use[pool] < st.pool_capacity[pool] and st.pool_waiting[pool] > 0:
         c = fq.wait_pop(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool])
         st.pool_waiting[pool] -= 1
@@ -68,7 +66,7 @@ def request(m, st, now, pool, c, priority):
         return True
     order = st.pool_order[pool]
     st.pool_order[pool] = order + 1
-    pos = st.ci[:, C_SLOT_POS] if pool < m.n_teams else st.ci[:, C_PLACE_POS]
+    pos = st.slot_pos if pool < m.n_teams else st.place_pos
     key = (priority << fq.ORDER_BITS) + order
     st.pool_waiting[pool] = fq.wait_push(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool], c, key)
     return False
@@ -81,7 +79,7 @@ def release(m, st, now, pool, c, granted, wake):
         st.pool_in_use[pool] -= 1
         grant(m, st, now, pool, wake)
         return
-    pos = st.ci[:, C_SLOT_POS] if pool < m.n_teams else st.ci[:, C_PLACE_POS]
+    pos = st.slot_pos if pool < m.n_teams else st.place_pos
     st.pool_waiting[pool] = fq.wait_remove(st.wait_key[pool], st.wait_client[pool], pos, st.pool_waiting[pool], c)
 
 
