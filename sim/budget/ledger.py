@@ -16,6 +16,10 @@ transition:
   ``[municipality, state]`` (benefits, LKS; at a year end the settlement, the loonwaarde
   reassessment and the next year's allocations).
 
+An engine may keep the per-household part itself (the compiled engine, ``sim.engines.fast_ledger``):
+after ``engine_keeps_households`` it calls neither ``on_transition`` nor ``on_move`` and passes each
+month's accrued euros per line to ``close_month``.
+
 All amounts are integer cents. ``table`` is an int64 array ``[year, column]``
 (columns ``plan.columns``; counts are those of :func:`sim.model.budget_plan.is_count`).
 In a region every municipality has its own I-deel and LKS accounts, never mixed;
