@@ -19,8 +19,11 @@ import dataclasses
 import hashlib
 import io
 import json
+import signal
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +76,32 @@ def result_to_npz(result: Result, path: Path, stamp: dict[str, Any] | None = Non
     meta = dict(stamp or {}) | {"replication": int(result.replication), "version": __version__, "sha256": _digest(arrays)}
     arrays[STAMP] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    with interrupts_held():
+        np.savez(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())  # fsynced before the rename
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then raise ``KeyboardInterrupt``.
+
+    ``zipfile`` (inside ``np.savez``) interrupted between opening a member and writing it cannot close the
+    archive, and the ``ValueError`` it raises then replaces the interrupt: the run reported an error instead
+    of stopping for ``--resume`` (seen in CI). Signals can only be handled in the main thread; elsewhere the
+    block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if caught:
+        raise KeyboardInterrupt("terminated" if caught[0] == signal.SIGTERM else "")
 
 
 def result_from_npz(path: Path, expect: dict[str, Any] | None = None) -> Result:
