@@ -48,9 +48,13 @@ class LksAccount:
 
     def close_month(self, month: int, at: float) -> None:
         self._advance(at)
-        rate = self.plan.minimum_wage[month] * self.plan.hours_share[month]
-        self.cost += cents(rate * self.area)
+        self.book_month(month, self.area)
         self.area = 0.0
+
+    def book_month(self, month: int, area: float) -> None:
+        """Month ``month``'s subsidy: ``area`` is the month's integral of ``1 - loonwaarde`` over the clients."""
+        rate = self.plan.minimum_wage[month] * self.plan.hours_share[month]
+        self.cost += cents(rate * area)
 
     def take_year(self) -> int:
         cost, self.cost = self.cost, 0

@@ -32,7 +32,6 @@ import numpy as np
 
 from sim.budget.ledger import Ledger
 from sim.budget.lks import LksAccount
-from sim.budget.money import cents
 from sim.engines import fast_kernel as fk
 from sim.engines import fast_layout as fl
 from sim.engines import fast_ledger
@@ -178,25 +177,20 @@ def _rows(compiled: Compiled, streams: Streams, n_initial: int, n_arrivals: int)
     return draws, clocks, profile
 
 
-class KernelLks:
-    """One municipality's LKS account whose clients the kernel keeps (``fast_ledger``): what the ledger asks of
-    an :class:`~sim.budget.lks.LksAccount`, with the same arithmetic and the same random numbers."""
+class KernelLks(LksAccount):
+    """One municipality's LKS account whose clients the kernel keeps (``fast_ledger``): the kernel integrates
+    and reassesses them, the account books the months and the year as an :class:`LksAccount` does."""
 
     def __init__(self, account: LksAccount, st, u: int):
-        self.plan, self.rng, self.st, self.u = account.plan, account.rng, st, u
-        self.cost = 0  # cents, this year so far
+        super().__init__(account.plan, account.rng)
+        self.st, self.u = st, u
 
     @property
     def n_clients(self) -> int:
         return int(self.st.lks_count[self.u])
 
     def close_month(self, month: int, at: float) -> None:
-        rate = self.plan.minimum_wage[month] * self.plan.hours_share[month]
-        self.cost += cents(rate * float(self.st.lks_area_month[month, self.u]))
-
-    def take_year(self) -> int:
-        cost, self.cost = self.cost, 0
-        return cost
+        self.book_month(month, float(self.st.lks_area_month[month, self.u]))
 
     def reassess(self) -> None:
         st = self.st
