@@ -355,8 +355,9 @@ def with_ledger(model: KernelModel, ledger) -> KernelModel:
     """``model`` with the ledger's payers and the transitions and states it hears of.
 
     Reads the ledger's public description of itself: ``payers`` (a chain of (purse, cost in
-    cents, is the fund) per costed transition), ``keys`` (the transitions it hears of) and
-    ``states`` (the states whose moves it hears of). The same for every replication of a model.
+    cents, is the fund) per costed transition), ``keys`` (the transitions it hears of),
+    ``states`` (the states whose moves it hears of) and its ``plan`` (the fund, LKS and costs per
+    month the kernel's part of the ledger keeps). The same for every replication of a model.
     """
     n_states, k_max = model.to.shape
     costed = np.zeros((n_states, k_max), dtype=np.bool_)
