@@ -93,7 +93,6 @@ from sim.engines.fast_layout import (
     I_SCHEDULED,
     I_SEGMENT,
     MONTH_END,
-    N_CI,
     NONE,
     WOKEN_BY_TIMER,
     YEAR_END,
@@ -458,17 +457,33 @@ def _prefetch(st):
     """Start loading the records of the households whose events come next, while this one is processed.
 
     A household's record is cold when its next event comes (it was last touched months ago in
-    model time)."""
+    model time). For the very next event also the clocks of the sojourn it may start: its record
+    was asked for while an earlier event was processed, so reading its sojourn count does not wait
+    for memory (guessing the first three sojourns instead fetched six lines, mostly unused, and
+    missed the rest: 9% of a replication at 16 times Utrecht's size)."""
     for i in range(3):  # the queue's first entry (the next event) and the two after it
         if i < st.q_size[0]:
             c = st.q_entry[i, 1]
             if c < st.n_clients:
-                prefetch(st.ci[c], 0)
-                prefetch(st.ci[c], N_CI - 1)
-                prefetch(st.cf[c], 0)
-                prefetch(st.cf[c], C_CLOCKS)
-                for sojourn in range(3):  # the first sojourns' clocks (reading the count would wait for memory)
-                    prefetch(st.clocks[sojourn, c], 0)
+                _prefetch_row(st.ci[c], INT32_LINE)
+                _prefetch_row(st.cf[c], FLOAT64_LINE)
+                if i == 0:
+                    sojourn = st.ci[c, C_SOJOURNS]
+                    if sojourn < N_SOJOURNS:
+                        _prefetch_row(st.clocks[sojourn, c], FLOAT64_LINE)
+
+
+INT32_LINE, FLOAT64_LINE = 16, 8  # items to a 64-byte cache line
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _prefetch_row(row, line):
+    """Prefetch a row of at most two cache lines of ``line`` items: starting inside a line it spans up to
+    three, and its first item, the one a line further and its last lie on every one of them."""
+    n = row.shape[0]
+    prefetch(row, 0)
+    prefetch(row, line if line < n else n - 1)
+    prefetch(row, n - 1)
 
 
 @njit(cache=True, error_model="numpy")
