@@ -146,8 +146,8 @@ class KernelState(NamedTuple):
     q_head: np.ndarray  # per bucket: its first node, -1 for none
     q_bucket: np.ndarray  # [1]: the bucket in the heap
     q_free: np.ndarray  # [1]: the first free chunk
-    chunk_time: np.ndarray  # [chunk, entry]
-    chunk_entry: np.ndarray  # [chunk, entry, 2]: (seq, id)
+    chunk_time: np.ndarray  # chunk_entry as float64: [chunk, entry, fast_queue.TIME] is the entry's time
+    chunk_entry: np.ndarray  # [chunk, entry, 3]: (seq, id, time)
     chunk_count: np.ndarray
     chunk_next: np.ndarray
     draws: np.ndarray  # [purpose, household]: the row's intake, initial-duration and withdrawal uniforms
@@ -461,6 +461,7 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     n_groups, n_years = len(c.attributes.groups), len(c.calendar.years)
     cf = scratch("cf", (n, fl.C_CLOCKS + k_max), np.float64)
     cf.fill(0.0)
+    chunk_entry = scratch("chunk_entry", (chunks, fq.CHUNK, 3), np.int64)
     chunk_next = scratch("chunk_next", (chunks,), np.int64)
     chunk_next[:] = np.arange(1, chunks + 1)
     chunk_next[-1] = -1
@@ -482,8 +483,7 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
         ints=np.zeros(fl.N_INTS, dtype=np.int64), key=np.array([key], dtype=np.uint64),
         q_time=scratch("q_time", (slots,), np.float64), q_entry=scratch("q_entry", (slots, 2), np.int64),
         q_size=ints(0, 1), q_per_month=float(per_month), q_head=ints(-1, buckets), q_bucket=ints(0, 1),
-        q_free=ints(0, 1), chunk_time=scratch("chunk_time", (chunks, fq.CHUNK), np.float64),
-        chunk_entry=scratch("chunk_entry", (chunks, fq.CHUNK, 2), np.int64),
+        q_free=ints(0, 1), chunk_time=chunk_entry.view(np.float64), chunk_entry=chunk_entry,
         chunk_count=scratch("chunk_count", (chunks,), np.int64), chunk_next=chunk_next,
         draws=draws, clocks=clocks, arrivals=arrivals, ci=ci, cf=cf,
         pool_capacity=_i(capacity), pool_in_use=ints(0, n_pools), pool_waiting=ints(0, n_pools),

@@ -40,10 +40,13 @@ LIVE = 0  # the column of ci (an id's record) holding the seq of its live entry
 # -- the event queue ---------------------------------------------------------------------------
 # The heap: q_time[i] and q_entry[i] = (seq, id), ordered by (time, seq); q_size[0] entries.
 # The buckets: bucket b holds the times t with int(t * q_per_month) == b, in the chunks q_head[b],
-# chunk_next[q_head[b]], ...; chunk k holds chunk_count[k] entries chunk_time[k, j], chunk_entry[k, j].
+# chunk_next[q_head[b]], ...; chunk k holds chunk_count[k] entries chunk_entry[k, j] = (seq, id, time), the
+# time read and written through chunk_time (the float64 view of the same memory): an entry is one place in
+# memory, not two (scheduling writes to a bucket far ahead, whose chunk is seldom in cache at scale).
 # q_free[0] heads the list of free chunks (through chunk_next), q_bucket[0] is the bucket in the heap;
 # ci[id, LIVE] as above.
 CHUNK = 32
+TIME = 2  # chunk_time[k, j, TIME]: entry j's time
 @njit(cache=True, error_model="numpy", inline="always")
 def _place(time, entry, i, t, seq, ident):
     time[i], entry[i, 0], entry[i, 1] = t, seq, ident
@@ -112,7 +115,7 @@ def _compact_buckets(q):
                     if kept == CHUNK:
                         count[write] = CHUNK
                         write, kept = nxt[write], 0
-                    q.chunk_time[write, kept] = q.chunk_time[read, j]
+                    q.chunk_time[write, kept, TIME] = q.chunk_time[read, j, TIME]
                     q.chunk_entry[write, kept, 0], q.chunk_entry[write, kept, 1] = seq, ident
                     kept += 1
             read = nxt[read]
@@ -157,7 +160,7 @@ def schedule(q, ident, at, seq, horizon):
             q.q_head[bucket] = k
     j = q.chunk_count[k]
     q.chunk_count[k] = j + 1
-    q.chunk_time[k, j], q.chunk_entry[k, j, 0], q.chunk_entry[k, j, 1] = at, seq, ident
+    q.chunk_time[k, j, TIME], q.chunk_entry[k, j, 0], q.chunk_entry[k, j, 1] = at, seq, ident
 
 
 @njit(cache=True, error_model="numpy")
@@ -183,7 +186,7 @@ def _next_bucket(q):
             for j in range(q.chunk_count[k]):
                 seq, ident = q.chunk_entry[k, j, 0], q.chunk_entry[k, j, 1]
                 if live[ident] == seq:
-                    _place(q.q_time, q.q_entry, n, q.chunk_time[k, j], seq, ident)
+                    _place(q.q_time, q.q_entry, n, q.chunk_time[k, j, TIME], seq, ident)
                     n += 1
             following = q.chunk_next[k]
             q.chunk_next[k], q.q_free[0] = q.q_free[0], k
