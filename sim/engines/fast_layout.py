@@ -124,7 +124,7 @@ def close_month(m, st, month, at):
 @njit(cache=True, error_model="numpy")
 def _count_durations(m, st, year, at):
     """``Model._count_durations``: households on the caseload at a year end by how long their spell has lasted."""
-    for c in range(st.n_clients):
+    for c in range(st.ints[I_CLIENTS]):  # the households that have arrived (the others are NONE)
         s = st.ci[c, C_STATE]
         if s != NONE and m.on_caseload[s]:
             spell = at - st.cf[c, C_SPELL]
