@@ -452,6 +452,9 @@ def start(model, state):
         schedule(st, st.capacity_id, m.cal[1], E_CAPACITY)
 
 
+INT32_LINE, FLOAT64_LINE = 16, 8  # items to a 64-byte cache line
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _prefetch(st):
     """Start loading the records of the households whose events come next, while this one is processed.
@@ -471,9 +474,6 @@ def _prefetch(st):
                     sojourn = st.ci[c, C_SOJOURNS]
                     if sojourn < N_SOJOURNS:
                         _prefetch_row(st.clocks[sojourn, c], FLOAT64_LINE)
-
-
-INT32_LINE, FLOAT64_LINE = 16, 8  # items to a 64-byte cache line
 
 
 @njit(cache=True, error_model="numpy", inline="always")

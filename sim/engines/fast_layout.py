@@ -44,7 +44,7 @@ I_SEQ, I_SCHEDULED, I_CLIENTS, I_ARRIVAL, I_MONTH, I_SEGMENT, I_CLOSED, I_DEFICI
 N_INTS = 9
 # what run() returns: DONE, or a reason to be called again after the driver booked the closed months in the
 # ledger (a budget year closed; a month closed whose costs the ledger books on a pot the kernel pays from)
-DONE, YEAR_END, MONTH_END = 0, 1, 3
+DONE, YEAR_END, MONTH_END = 0, 1, 2
 
 
 # -- bookkeeping ----------------------------------------------------------------------------------

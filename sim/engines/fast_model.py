@@ -471,7 +471,7 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     def listed(name, dtype):  # a household's entries in fast_ledger's lists are written when it joins one
         return scratch(name, (n_ledger,), dtype)
 
-    fund_since = scratch("fund_since", (n_ledger,), np.float64)
+    fund_since = listed("fund_since", np.float64)
     fund_since.fill(np.nan)  # read at every exit from a financed state: NaN, not financed
     n_lines = len(cost_lines(c.budget)) if c.budget is not None else 0
 

@@ -3,7 +3,7 @@
 Pools are numbered teams first, then the states with places in state order
 (the SimPy engine's order of ``set_capacity`` at a lever date). A pool's
 waiting list is a heap in ``st.wait_key[pool]``/``st.wait_client[pool]``
-(:mod:`sim.engines.fast_queue`); a household's place in it is in its record.
+(:mod:`sim.engines.fast_queue`); a household's place in it is in ``st.slot_pos`` or ``st.place_pos``.
 Money (the purses that pay or refuse a start) is in :mod:`sim.engines.fast_ledger`.
 """
 
