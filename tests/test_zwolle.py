@@ -74,7 +74,7 @@ class _Watched(Model):
 
     def _create_initial_population(self) -> None:
         super()._create_initial_population()
-        self.initial_spells = {cl.id: cl.spell_start for cl in self.population}
+        self.initial_spells = {cl.id: cl.spell_start for cl in self.households.values()}
 
 
 def _entries(overrides: dict | None, seed: int) -> tuple[list[float], int]:

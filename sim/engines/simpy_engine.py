@@ -76,7 +76,7 @@ class Client:
         "id", "population", "number", "row", "base", "profile", "levels", "loonwaarde", "state",
         "spell_start", "entered", "groups", "muni", "n_sojourn", "n_intake", "overflow", "slot", "slot_team",
         "place", "place_target", "place_to", "held_place", "clocks", "look_state", "look_table", "look_time",
-        "cell", "gcells",
+        "cell", "scell", "gcells",
     )  # fmt: skip
 
     def __init__(self, population: int, number: int, row: tuple[array, int]):
@@ -139,7 +139,7 @@ class Model:
         self.area_since = [0.0] * cells
         self.person_months = np.zeros((self.n_months, self.n_muni, self.n_states))
         self.clients = 0
-        self.population: list[Client] = []  # every household simulated (the year-end duration count scans it)
+        self.households: dict[int, Client] = {}  # by id, every household until it leaves (the year-end count scans them)
         self.durations = np.zeros((len(compiled.calendar.years), len(DURATION_EDGES)), dtype=np.int64)
         # outputs by attribute level (focus groups): flows, and on-caseload stock and its time integral
         self.n_groups = len(compiled.attributes.groups)
@@ -173,8 +173,11 @@ class Model:
         self._on_caseload = [st.on_caseload for st in self.states]
         self._has_places = [st.has_places for st in self.states]
         self._max_stay = [(st.max_stay, st.expiry) if st.max_stay is not None else None for st in self.states]
-        self._steps = [  # (destination, flow counters of the origin, new spell, costed, budget-tracked, group counters)
-            [(tr.to, tr.flows, tr.new_spell, (s, k) in self._costed, (s, k) in self._budget_keys, tr.groups)
+        # (destination, flow cells counted relative to the client's cell in a month, new spell, costed,
+        # budget-tracked, group counters)
+        self._steps = [
+            [(tr.to, tuple(s * N_FLOWS + f for f in tr.flows), tr.new_spell, (s, k) in self._costed,
+              (s, k) in self._budget_keys, tr.groups)
              for k, tr in enumerate(st.transitions)]
             for s, st in enumerate(self.states)
         ]  # fmt: skip
@@ -183,9 +186,6 @@ class Model:
         self._rules |= {("place", s): self.states[s].priority for s in self.places}
         # the per-event path: flat offsets into flows / gflows, live hazard tables per profile (sampling.live)
         self._month_cells = self.n_muni * self.n_states * N_FLOWS  # flows per month
-        self._step_cells = [  # flow cells of each transition's counters, relative to the client's cell
-            [tuple(s * N_FLOWS + f for f in tr.flows) for tr in st.transitions] for s, st in enumerate(self.states)
-        ]
         self._profiles = compiled.attributes.profiles
         self._direct = type(self.tables).get is HazardTables.get  # tables depend on the profile alone
         self._live = [[None] * (3 * self.n_states) for _ in self._profiles]  # [profile][3 s + mode]
@@ -195,6 +195,7 @@ class Model:
         self._bin_uppers = [b[1] for b in bins]
         # (cdf low, state, loonwaarde low, width of the loonwaarde band, width of the cdf band) per bin
         self._bins = [(lower, s, lo, hi - lo, max(upper - lower, 1e-300)) for lower, upper, s, lo, hi in bins]
+        self._last_bin = len(bins) - 1
         self._bins_sorted = all(a <= b for a, b in zip(self._bin_uppers, self._bin_uppers[1:]))
 
     # -- running -----------------------------------------------------------------
@@ -262,7 +263,7 @@ class Model:
         households are counted by that number and the counts summed from the longest down."""
         on = self._on_caseload
         exceeds = [0] * (len(DURATION_EDGES) + 1)
-        for cl in self.population:
+        for cl in self.households.values():
             s = cl.state
             if s is not None and on[s]:
                 exceeds[bisect.bisect_left(DURATION_EDGES, at - cl.spell_start)] += 1
@@ -295,9 +296,10 @@ class Model:
         cl.groups = self._group_indices[profile]
         cl.gcells = self._group_cells[profile]
         cl.muni = muni = levels[-1] if self.n_muni > 1 else 0
-        cl.cell = muni * self.n_states * N_FLOWS  # the client's municipality's flow cells within a month
+        cl.scell = muni * self.n_states  # the client's municipality's stock cells
+        cl.cell = cl.scell * N_FLOWS  # and its flow cells within a month
         self.clients += 1
-        self.population.append(cl)
+        self.households[cl.id] = cl
         return cl
 
     def _create_initial_population(self) -> None:
@@ -333,7 +335,7 @@ class Model:
                 # the stay so far: the spell, or uniform within a maximum stay (the same uniform)
                 cl.entered = -u * st.max_stay[cl.profile] if st.max_stay is not None else cl.spell_start
                 cl.state = s
-                self._add_stock(cl, s, 1)
+                self._add_stock(cl, s, 1, 0.0)
                 if st.on_caseload:
                     self._cross(cl, 1, 0.0)
                 if s in self._budget_states:
@@ -346,14 +348,14 @@ class Model:
         segments = self.c.inflow
         exps = gen.standard_exponential(ARRIVAL_BATCH).tolist()
         seg, number, t = 0, 0, 0.0
+        ends = [start for start, _ in segments[1:]] + [self.horizon]
+        rate, end = segments[0][1], ends[0]
         new_client, life, process, arrivals = self._new_client, self._life, env.process, Stream.ARRIVALS
         while True:
             if not exps:
                 exps = gen.standard_exponential(ARRIVAL_BATCH).tolist()
             need = exps.pop()
             while True:  # invert the cumulative inflow rate
-                start, rate = segments[seg]
-                end = segments[seg + 1][0] if seg + 1 < len(segments) else self.horizon
                 if rate > 0 and t + need / rate < end:
                     t += need / rate
                     break
@@ -362,6 +364,7 @@ class Model:
                 seg += 1
                 if seg >= len(segments):
                     return
+                rate, end = segments[seg][1], ends[seg]
             self.scheduled += 1
             yield env.timeout(t - env.now)
             cl = new_client(arrivals, number)
@@ -377,17 +380,20 @@ class Model:
                 if cl.row[cl.base + self._withdraw] < sp.withdraw_share:
                     self._count(cl, INTAKE, F_WITHDRAWN)
                     self._record(cl, INTAKE, "", "withdrawn", "arrival", "")
+                    del self.households[cl.id]
                     return
                 yield env.timeout(sp.months)
-            cl.spell_start = env.now
-            self._cross(cl, 1, env.now)
-            self._enter_intake(cl)
+            now = env.now
+            cl.spell_start = now
+            self._cross(cl, 1, now)
+            self._enter_intake(cl, now)
         team_of, stops, max_stay, horizon = self._team_of, self._stops, self._max_stay, self.horizon
         next_event, fire = self._next_event, self._fire
         while cl.state is not None:
             s = cl.state
             team = team_of[s]
             mode = NO_TEAM
+            now = env.now
             if team >= 0:
                 if stops[team] and self._barred(cl, team):  # the team no longer serves this household
                     if cl.slot is not None:
@@ -396,9 +402,8 @@ class Model:
                     mode = UNGUIDED
                 else:
                     if cl.slot is None:
-                        self._request_slot(cl, team)
+                        self._request_slot(cl, team, now)
                     mode = GUIDED if cl.slot.granted else UNGUIDED
-            now = env.now
             waiting = (mode == UNGUIDED and cl.slot is not None) or cl.place is not None
             nxt = next_event(cl, s, mode, waiting, now)
             limit = max_stay[s]
@@ -418,7 +423,7 @@ class Model:
                 self.scheduled += 1
                 if (yield wake) is not TIMER:
                     if cl.place is not None and cl.place.granted:
-                        self._take_place(cl)
+                        self._take_place(cl, env.now)
                     elif self._stops[team] and self._barred(cl, team):
                         pass  # granted a slot the team no longer gives it: the loop hands it back
                     else:
@@ -430,7 +435,7 @@ class Model:
             else:
                 self.scheduled += 1
                 yield env.timeout(nxt[0] - now)
-            fire(cl, s, nxt[1])
+            fire(cl, s, nxt[1], env.now)
 
     def _next_event(self, cl: Client, s: int, mode: int, waiting: bool, now: float) -> tuple[float, int] | None:
         """(time, transition) of the client's next event before the horizon, or None.
@@ -486,7 +491,7 @@ class Model:
             entry = self._without[key] = (table, sampling.without(table, k))
         return entry[1]
 
-    def _fire(self, cl: Client, s: int, k: int) -> None:
+    def _fire(self, cl: Client, s: int, k: int, now: float) -> None:
         cl.clocks = None  # an event happened: the next sojourn draws fresh clocks
         to, _, _, costed, _, _ = self._steps[s][k]
         if to == ASSIGN:
@@ -505,11 +510,11 @@ class Model:
                 self._count(cl, s, F_PWAIT)
                 self._record(cl, s, self.states[to].name, "place_request", "queue", "")
                 return
-            self._take_place(cl)
+            self._take_place(cl, now)
             return
-        self._complete(cl, s, k, to)
+        self._complete(cl, s, k, to, now)
 
-    def _take_place(self, cl: Client) -> None:
+    def _take_place(self, cl: Client, now: float) -> None:
         """The place is free: the transition that asked for it happens now."""
         k, request, to = cl.place_target, cl.place, cl.place_to
         cl.place = cl.place_target = cl.place_to = None
@@ -520,7 +525,7 @@ class Model:
             self._granted(self.places[to].release(request))  # the money ran out while the client waited
             self._refuse(cl, s, k)
             return
-        self._complete(cl, s, k, to)
+        self._complete(cl, s, k, to, now)
         cl.held_place = request
 
     def _leave_place_queue(self, cl: Client) -> None:
@@ -534,16 +539,15 @@ class Model:
         self.ledger.refused(self.env.now, s, k)
         self._record(cl, s, "", self.states[s].transitions[k].name, "refused", "")
 
-    def _complete(self, cl: Client, s: int, k: int, to: int) -> None:
-        """Transition ``k`` out of ``s`` happens now: count it, pay for it, move the client."""
-        _, _, new_spell, _, budgeted, gplan = self._steps[s][k]
-        now = self.env.now
+    def _complete(self, cl: Client, s: int, k: int, to: int, now: float) -> None:
+        """Transition ``k`` out of ``s`` happens ``now``: count it, pay for it, move the client."""
+        _, cells, new_spell, _, budgeted, gplan = self._steps[s][k]
         month = int(now)
         counted = month < self.n_months
         flows = self.flows
         if counted:
             base = month * self._month_cells + cl.cell
-            for f in self._step_cells[s][k]:
+            for f in cells:
                 flows[base + f] += 1
             if gplan:
                 gflows, gbase = self.gflows, month * self.n_groups * N_GROUP_FLOWS
@@ -567,7 +571,7 @@ class Model:
             self._granted(self.teams[cl.slot_team].release(cl.slot))
             cl.slot = cl.slot_team = None
         stock, area, since = self.stock, self.area, self.area_since  # _add_stock(cl, s, -1), inlined
-        i = cl.muni * self.n_states + s
+        i = cl.scell + s
         area[i] += stock[i] * (now - since[i])
         since[i] = now
         stock[i] -= 1
@@ -577,6 +581,7 @@ class Model:
             if self._on_caseload[s]:
                 self._cross(cl, -1, now)
             cl.state = None
+            del self.households[cl.id]  # out of the model for good (a return after work is from an off-caseload state)
             return
         if self._on_caseload[to] != self._on_caseload[s]:
             self._cross(cl, 1 if self._on_caseload[to] else -1, now)
@@ -584,19 +589,18 @@ class Model:
         elif new_spell:
             cl.spell_start = now
         if to == INTAKE:
-            self._enter_intake(cl)
+            self._enter_intake(cl, now)
             return
         cl.state = to
         cl.entered = now
-        i = cl.muni * self.n_states + to  # _add_stock(cl, to, 1), inlined
+        i = cl.scell + to  # _add_stock(cl, to, 1), inlined
         area[i] += stock[i] * (now - since[i])
         since[i] = now
         stock[i] += 1
         if counted:
             flows[base + to * N_FLOWS + F_ENTRIES] += 1
 
-    def _enter_intake(self, cl: Client) -> None:
-        now = self.env.now
+    def _enter_intake(self, cl: Client, now: float) -> None:
         month = int(now)
         if month < self.n_months:  # the inflow, in the intake and in each of the client's groups
             self.flows[month * self._month_cells + cl.cell + INTAKE * N_FLOWS + F_INFLOW] += 1
@@ -609,13 +613,13 @@ class Model:
         if self._intake_immediate:
             to = self._assign(cl)
             cl.state = to
-            self._add_stock(cl, to, 1)
+            self._add_stock(cl, to, 1, now)
             self._count(cl, to, F_ENTRIES)
             if to in self._budget_states:
-                self.ledger.on_move(self.env.now, cl.id, cl.loonwaarde, None, to, None, cl.muni)
+                self.ledger.on_move(now, cl.id, cl.loonwaarde, None, to, None, cl.muni)
             return
         cl.state = INTAKE
-        self._add_stock(cl, INTAKE, 1)
+        self._add_stock(cl, INTAKE, 1, now)
         self._count(cl, INTAKE, F_ENTRIES)
 
     def _assign(self, cl: Client) -> int:
@@ -627,7 +631,7 @@ class Model:
         cl.n_intake += 1
         bins = self._bins  # the first bin whose upper cdf exceeds u (the last one if rounding leaves u above all)
         if self._bins_sorted:  # cumulative shares: the first upper above u is bisect_right's
-            lower, s, lo, width, span = bins[min(bisect.bisect_right(self._bin_uppers, u), len(bins) - 1)]
+            lower, s, lo, width, span = bins[min(bisect.bisect_right(self._bin_uppers, u), self._last_bin)]
         else:
             lower, s, lo, width, span = next((b for b, upper in zip(bins, self._bin_uppers) if u < upper), bins[-1])
         # a bin of zero width is never picked (u < upper fails first), so the guard (in span) only averts 0/0
@@ -635,12 +639,12 @@ class Model:
         return s
 
     # -- waiting lists -------------------------------------------------------------
-    def _request_slot(self, cl: Client, team: int) -> None:
+    def _request_slot(self, cl: Client, team: int, now: float) -> None:
         pool = self.teams[team]
         slot = cl.slot = pool.request(self._priority(cl, ("team", team)) if pool.must_wait() else 0)
         cl.slot_team = team
         s = cl.state
-        month = int(self.env.now)
+        month = int(now)
         if month < self.n_months:  # _count(cl, s, F_GWAIT or F_GSTART), inlined
             self.flows[month * self._month_cells + cl.cell + s * N_FLOWS + (F_GSTART if slot.granted else F_GWAIT)] += 1
         if self.log is not None:
@@ -679,9 +683,8 @@ class Model:
         return cl.overflow
 
     # -- bookkeeping ---------------------------------------------------------------
-    def _add_stock(self, cl: Client, s: int, delta: int) -> None:
-        now = self.env.now
-        i = cl.muni * self.n_states + s
+    def _add_stock(self, cl: Client, s: int, delta: int, now: float) -> None:
+        i = cl.scell + s
         self.area[i] += self.stock[i] * (now - self.area_since[i])
         self.area_since[i] = now
         self.stock[i] += delta

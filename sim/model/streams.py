@@ -99,6 +99,7 @@ class Streams:
         self.seed = int(seed)
         self.replication = int(replication)
         self.layout = layout
+        self._width = layout.width  # read for every client
         self._blocks: dict[int, tuple[int, array]] = {}  # population -> current block, flat
         self._arrays: dict[int, np.ndarray] = {}  # the current block's uniforms, as an array
         self._profiles: dict[int, tuple[int, list[int]]] = {}
@@ -121,7 +122,7 @@ class Streams:
             uniforms = self.block(population, block)
             self._arrays[population] = uniforms
             cached = self._blocks[population] = (block, array("d", self.clocked(uniforms).tobytes()))
-        return cached[1], row * self.layout.width
+        return cached[1], row * self._width
 
     def clocked(self, uniforms: np.ndarray) -> np.ndarray:
         """A copy of a block with its clock columns turned into unit exponentials ``-log1p(-u)``.

@@ -128,13 +128,13 @@ class TrialModel(Model):
             self.end_state[cid] = "out" if state is None else self.states[state].name
 
     # -- outcomes ------------------------------------------------------------------------
-    def _complete(self, cl, s: int, k: int, to: int) -> None:
-        if cl.id in self.volunteers and self.t0 <= self.env.now < self.t1:
+    def _complete(self, cl, s: int, k: int, to: int, now: float) -> None:
+        if cl.id in self.volunteers and self.t0 <= now < self.t1:
             kind = self.states[s].transitions[k].kind
             for name, seen in self.events_seen.items():
                 if self._outcome(name).event == kind:
                     seen.add(cl.id)
-        super()._complete(cl, s, k, to)
+        super()._complete(cl, s, k, to, now)
 
     def _outcome(self, name: str):
         return next(o for o in self.design.outcomes if o.name == name)
