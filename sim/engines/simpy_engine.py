@@ -464,8 +464,7 @@ class Model:
                 if waiting:  # a copy of its own, wound down while it waits
                     clocks, first = clocks[first : first + n], 0
             else:
-                rnd = self._overflow(cl)
-                clocks = [rnd.expovariate(1.0) for _ in range(n)]
+                clocks = self._overflow(cl).exponentials(n)
         else:
             sampling.wind_down(cl.look_table, clocks, cl.look_time, now, cl.spell_start, self.cal_edges, edges)
         if waiting:  # only a waiting client can be woken before one of its clocks rings

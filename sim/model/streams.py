@@ -204,7 +204,19 @@ class CounterRandom:
 
     def random(self) -> float:
         self.count += 1
-        return (mix64((self.key + self.count * GAMMA) & MASK64) >> 11) * 2.0**-53
+        return _uniform(self.key, self.count)
 
     def expovariate(self, lambd: float = 1.0) -> float:
         return -math.log1p(-self.random()) / lambd
+
+    def exponentials(self, n: int) -> list[float]:
+        """The next ``n`` draws as unit exponentials: ``expovariate(1.0)`` ``n`` times, in one call
+        (a sojourn's clocks once the row is used up)."""
+        key, count = self.key, self.count
+        self.count = count + n
+        return [-math.log1p(-_uniform(key, i)) for i in range(count + 1, count + n + 1)]
+
+
+def _uniform(key: int, i: int) -> float:
+    """Draw ``i`` of the generator keyed ``key``, as a uniform in [0, 1)."""
+    return (mix64((key + i * GAMMA) & MASK64) >> 11) * 2.0**-53
