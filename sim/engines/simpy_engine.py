@@ -57,6 +57,7 @@ from sim.model.streams import N_INTAKE, N_SOJOURNS, Stream, Streams
 
 N_FLOWS = len(FLOWS)
 N_GROUP_FLOWS = len(GROUP_FLOWS)
+DURATION_EDGES_ARRAY = np.array(DURATION_EDGES, dtype=float)
 INITIAL = int(Stream.INITIAL)
 TIMER = "timer"  # the value a client's own timer rings its wake-up event with
 ARRIVAL_BATCH = 4096  # exponential inter-arrival draws taken from the inflow stream at a time
@@ -79,11 +80,14 @@ class Client:
         "cell", "scell", "gcells",
     )  # fmt: skip
 
-    def __init__(self, population: int, number: int, row: tuple[array, int]):
+    def __init__(self, population: int, number: int, row: array, base: int, profile: int, facts: tuple):
         self.population = population
         self.number = number
         self.id = number if population == INITIAL else CLIENT_ID_ARRIVAL + number
-        self.row, self.base = row  # the client's uniforms are row[base : base + layout.width]
+        self.row, self.base = row, base  # the client's uniforms are row[base : base + layout.width]
+        self.profile = profile
+        # what follows from the profile (Model._facts): levels, groups, their flow cells, municipality, cells
+        self.levels, self.groups, self.gcells, self.muni, self.scell, self.cell = facts
         self.n_sojourn = self.n_intake = 0
         self.overflow = None
         self.state = None
@@ -149,8 +153,12 @@ class Model:
         self.gsince = [0.0] * self.n_groups
         self.gstock_history = np.zeros((self.n_months, self.n_groups), dtype=np.int64)
         self.gperson_months = np.zeros((self.n_months, self.n_groups))
-        self._group_indices = [compiled.attributes.group_indices(p) for p in range(len(compiled.attributes.profiles))]
-        self._group_cells = [tuple(g * N_GROUP_FLOWS for g in groups) for groups in self._group_indices]
+        self._facts = []  # per profile: levels, groups, their flow cells, municipality, stock cells, flow cells
+        for p, levels in enumerate(compiled.attributes.profiles):
+            groups = compiled.attributes.group_indices(p)
+            muni = levels[-1] if self.n_muni > 1 else 0
+            self._facts.append((levels, groups, tuple(g * N_GROUP_FLOWS for g in groups), muni,
+                                muni * self.n_states, muni * self.n_states * N_FLOWS))  # fmt: skip
         self._cdfs = compiled.attributes.cdfs
         self.teams = [SlotPool(team.slots[0]) for team in compiled.teams]
         self.places = {s: SlotPool(caps[0]) for s, caps in enumerate(compiled.places) if caps is not None}
@@ -259,19 +267,12 @@ class Model:
     def _count_durations(self, year: int, at: float) -> None:
         """Households on the caseload at a year end by how long their spell has lasted (longer than each edge).
 
-        The edges ascend, so the edges a spell exceeds are the first ``bisect_left(edges, spell)``:
+        The edges ascend, so the edges a spell exceeds are the first ``searchsorted(edges, spell)``:
         households are counted by that number and the counts summed from the longest down."""
         on = self._on_caseload
-        exceeds = [0] * (len(DURATION_EDGES) + 1)
-        for cl in self.households.values():
-            s = cl.state
-            if s is not None and on[s]:
-                exceeds[bisect.bisect_left(DURATION_EDGES, at - cl.spell_start)] += 1
-        counts = self.durations[year]
-        longer = 0
-        for i in range(len(DURATION_EDGES) - 1, -1, -1):
-            longer += exceeds[i + 1]
-            counts[i] += longer
+        starts = np.array([cl.spell_start for cl in self.households.values() if cl.state is not None and on[cl.state]])
+        exceeds = np.bincount(np.searchsorted(DURATION_EDGES_ARRAY, at - starts), minlength=len(DURATION_EDGES) + 1)
+        self.durations[year] += np.cumsum(exceeds[::-1])[::-1][1:]
 
     def _capacity_changes(self):
         c = self.c
@@ -285,19 +286,11 @@ class Model:
     # -- population --------------------------------------------------------------
     def _new_client(self, population: int, number: int, fixed: tuple[int, ...] = ()) -> Client:
         """A household with its row of random numbers and its drawn attributes (``fixed`` levels >= 0 kept)."""
-        streams = self.streams
-        cl = Client(population, number, streams.client_row(population, number))
-        profile = streams.profile(population, number, self._cdfs)
+        row, base, profile = self.streams.client(population, number, self._cdfs)
         if fixed and any(level >= 0 for level in fixed):
             drawn = self._profiles[profile]
             profile = self.c.attributes.profile_of(tuple(f if f >= 0 else d for f, d in zip(fixed, drawn)))
-        cl.profile = profile
-        cl.levels = levels = self._profiles[profile]
-        cl.groups = self._group_indices[profile]
-        cl.gcells = self._group_cells[profile]
-        cl.muni = muni = levels[-1] if self.n_muni > 1 else 0
-        cl.scell = muni * self.n_states  # the client's municipality's stock cells
-        cl.cell = cl.scell * N_FLOWS  # and its flow cells within a month
+        cl = Client(population, number, row, base, profile, self._facts[profile])
         self.clients += 1
         self.households[cl.id] = cl
         return cl

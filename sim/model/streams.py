@@ -100,9 +100,7 @@ class Streams:
         self.replication = int(replication)
         self.layout = layout
         self._width = layout.width  # read for every client
-        self._blocks: dict[int, tuple[int, array]] = {}  # population -> current block, flat
-        self._arrays: dict[int, np.ndarray] = {}  # the current block's uniforms, as an array
-        self._profiles: dict[int, tuple[int, list[int]]] = {}
+        self._blocks: dict[int, list] = {}  # population -> its current block (_block_of)
 
     def block(self, population: int, block: int) -> np.ndarray:
         """Uniforms ``[BLOCK, width]`` of one block of clients (clock columns still uniform)."""
@@ -117,12 +115,26 @@ class Streams:
         the garbage collector track one object per client and scattered a client's clocks over
         the heap (together ~15% of a run)."""
         block, row = divmod(number, BLOCK)
+        return self._block_of(population, block)[1], row * self._width
+
+    def client(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> tuple[array, int, int]:
+        """:meth:`client_row` and :meth:`profile` of a client in one call: ``(values, base, profile)``."""
+        block, row = divmod(number, BLOCK)
         cached = self._blocks.get(population)
         if cached is None or cached[0] != block:  # clients are numbered in creation order
+            cached = self._block_of(population, block)
+        if cached[3] is None:
+            cached[3] = profiles(cached[2], cdfs).tolist() if cdfs else [0] * BLOCK
+        return cached[1], row * self._width, cached[3][row]
+
+    def _block_of(self, population: int, block: int) -> list:
+        """The current block of ``population``: ``[block, clocked values (flat), uniforms, profiles]``
+        (profiles made when first asked for), drawn when the block changes."""
+        cached = self._blocks.get(population)
+        if cached is None or cached[0] != block:
             uniforms = self.block(population, block)
-            self._arrays[population] = uniforms
-            cached = self._blocks[population] = (block, array("d", self.clocked(uniforms).tobytes()))
-        return cached[1], row * self._width
+            cached = self._blocks[population] = [block, array("d", self.clocked(uniforms).tobytes()), uniforms, None]
+        return cached
 
     def clocked(self, uniforms: np.ndarray) -> np.ndarray:
         """A copy of a block with its clock columns turned into unit exponentials ``-log1p(-u)``.
@@ -141,14 +153,7 @@ class Streams:
     def profile(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> int:
         """The client's profile: its attribute levels as one mixed-radix number, in the order of
         ``itertools.product`` over the levels. Drawn for a whole block at once."""
-        if not cdfs:
-            return 0
-        block, row = divmod(number, BLOCK)
-        cached = self._profiles.get(population)
-        if cached is None or cached[0] != block:
-            self.client_row(population, number)  # makes sure the block's uniforms exist
-            cached = self._profiles[population] = (block, profiles(self._arrays[population], cdfs).tolist())
-        return cached[1][row]
+        return self.client(population, number, cdfs)[2] if cdfs else 0
 
     def inflow(self) -> np.random.Generator:
         return generator(self.seed, self.replication, Stream.INFLOW)
