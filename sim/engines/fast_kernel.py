@@ -101,6 +101,7 @@ from sim.engines.fast_layout import (
     count,
     count_group,
     cross,
+    note_spell,
     overflow_key,
     schedule,
 )  # fmt: skip
@@ -154,10 +155,12 @@ def _enter_intake(m, st, now, c):
         st.ci[c, C_STATE] = to
         add_stock(st, now, c, to, 1)
         count(m, st, now, c, to, F_ENTRIES)
+        note_spell(m, st, c)
         if m.budget_state[to]:
             ledger.on_move(m, st, now, c, -1, to, math.nan)
         return
     st.ci[c, C_STATE] = INTAKE
+    note_spell(m, st, c)
     add_stock(st, now, c, INTAKE, 1)
     count(m, st, now, c, INTAKE, F_ENTRIES)
 
@@ -213,16 +216,22 @@ def _complete(m, st, now, c, s, k, to):
         if m.on_caseload[s]:
             cross(m, st, now, c, -1)
         st.ci[c, C_STATE] = NONE
+        note_spell(m, st, c)
         return
+    spell_changed = False  # a new spell, or the other side of the caseload
     if m.on_caseload[to] != m.on_caseload[s]:
         cross(m, st, now, c, 1 if m.on_caseload[to] else -1)
         st.cf[c, C_SPELL] = now
+        spell_changed = True
     elif m.new_spell[s, k]:
         st.cf[c, C_SPELL] = now
+        spell_changed = True
     if to == INTAKE:
         _enter_intake(m, st, now, c)
         return
     st.ci[c, C_STATE] = to
+    if spell_changed:
+        note_spell(m, st, c)
     st.cf[c, C_ENTERED] = now
     st.area[u, to] += st.stock[u, to] * (now - st.since[u, to])
     st.since[u, to] = now
@@ -434,6 +443,7 @@ def start(model, state):
         st.cf[c, C_SPELL] = spell
         st.cf[c, C_ENTERED] = -u * m.max_stay[s, st.ci[c, C_PROFILE]] if m.expiry[s] >= 0 else spell
         st.ci[c, C_STATE] = s
+        note_spell(m, st, c)
         add_stock(st, now, c, s, 1)
         if m.on_caseload[s]:
             cross(m, st, 0.0, c, 1)

@@ -11,6 +11,8 @@ the SimPy engine's methods of the same names (:mod:`sim.engines.simpy_engine`).
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
 from sim.engines import fast_queue as fq
@@ -85,6 +87,15 @@ def cross(m, st, now, c, delta):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def note_spell(m, st, c):
+    """Keep ``st.on_spell[c]`` in step with household ``c``'s state and spell: its spell's start while it is
+    on the caseload, else NaN. Called wherever either changes so that the caseload's side may change: the
+    year-end count (:func:`_count_durations`) then reads one compact array, not every household's records."""
+    s = st.ci[c, C_STATE]
+    st.on_spell[c] = st.cf[c, C_SPELL] if s != NONE and m.on_caseload[s] else math.nan
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def count_group(m, st, now, c, flow):
     """``Model._count_group``."""
     month = int(now)
@@ -124,10 +135,10 @@ def close_month(m, st, month, at):
 @njit(cache=True, error_model="numpy")
 def _count_durations(m, st, year, at):
     """``Model._count_durations``: households on the caseload at a year end by how long their spell has lasted."""
-    for c in range(st.ints[I_CLIENTS]):  # the households that have arrived (the others are NONE)
-        s = st.ci[c, C_STATE]
-        if s != NONE and m.on_caseload[s]:
-            spell = at - st.cf[c, C_SPELL]
+    for c in range(st.ints[I_CLIENTS]):  # the households that have arrived (the others are NaN)
+        since = st.on_spell[c]
+        if not math.isnan(since):  # on the caseload (state known and on it)
+            spell = at - since
             for i in range(N_DURATIONS):
                 if spell > m.duration_edges[i]:
                     st.durations[year, i] += 1

@@ -177,6 +177,7 @@ class KernelState(NamedTuple):
     gstock_history: np.ndarray
     gperson_months: np.ndarray
     durations: np.ndarray  # [budget year, edge]
+    on_spell: np.ndarray  # per household: its spell's start while on the caseload, else NaN (fast_layout.note_spell)
     balance: np.ndarray  # per purse, cents (the ledger's purses in ledger_purses order)
     spent: np.ndarray
     starts: np.ndarray
@@ -461,6 +462,8 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
     n_groups, n_years = len(c.attributes.groups), len(c.calendar.years)
     cf = scratch("cf", (n, fl.C_CLOCKS + k_max), np.float64)
     cf.fill(0.0)
+    on_spell = scratch("on_spell", (n,), np.float64)
+    on_spell.fill(np.nan)  # no household is on the caseload before it arrives
     chunk_entry = scratch("chunk_entry", (chunks, fq.CHUNK, 3), np.int64)
     chunk_next = scratch("chunk_next", (chunks,), np.int64)
     chunk_next[:] = np.arange(1, chunks + 1)
@@ -497,7 +500,7 @@ def kernel_state(c: Compiled, draws: np.ndarray, clocks: np.ndarray, profile: np
         gflows=np.zeros((n_months, n_groups, len(GROUP_FLOWS)), dtype=np.int64), gstock=ints(0, n_groups),
         garea=np.zeros(n_groups), gsince=np.zeros(n_groups),
         gstock_history=np.zeros((n_months, n_groups), dtype=np.int64), gperson_months=np.zeros((n_months, n_groups)),
-        durations=np.zeros((n_years, len(DURATION_EDGES)), dtype=np.int64),
+        durations=np.zeros((n_years, len(DURATION_EDGES)), dtype=np.int64), on_spell=on_spell,
         balance=ints(0, n_purses), spent=ints(0, n_purses), starts=ints(0, n_purses), fund_savings=ints(0, 1),
         fund_since=fund_since, lks_head=ints(-1, n_muni), lks_tail=ints(-1, n_muni),
         lks_next=listed("lks_next", np.int32), lks_prev=listed("lks_prev", np.int32),
