@@ -342,10 +342,10 @@ def test_a_seventh_attribute_does_not_reuse_the_intake_column(tmp_path):
     c = compile_scenario(load_scenario(tmp_path / "seven.toml"))
     assert len(c.attributes.names) == 7 and c.layout.n_attributes == 7 and c.layout.intake0 == 7
     s = streams.Streams(seed=1, replication=0, layout=c.layout)
-    values, _ = s.client_row(streams.Stream.INITIAL, 0)
+    values, _, _ = s.client(streams.Stream.INITIAL, 0, c.attributes.cdfs)
     width = c.layout.width
     rows = [values[i * width : (i + 1) * width] for i in range(streams.BLOCK)]
-    seventh = [s.profile(streams.Stream.INITIAL, i, c.attributes.cdfs) % 2 for i in range(streams.BLOCK)]
+    seventh = [s.client(streams.Stream.INITIAL, i, c.attributes.cdfs)[2] % 2 for i in range(streams.BLOCK)]
     intake_high = [int(row[c.layout.intake0] >= 0.5) for row in rows]
     assert seventh != intake_high  # independent draws agree on ~half of 512 clients, never on all
     assert 150 < sum(a == b for a, b in zip(seventh, intake_high)) < 362  # about half: 256 +- 5 SD

@@ -89,8 +89,9 @@ def cross(m, st, now, c, delta):
 @njit(cache=True, error_model="numpy", inline="always")
 def note_spell(m, st, c):
     """Keep ``st.on_spell[c]`` in step with household ``c``'s state and spell: its spell's start while it is
-    on the caseload, else NaN. Called wherever either changes so that the caseload's side may change: the
-    year-end count (:func:`_count_durations`) then reads one compact array, not every household's records."""
+    on the caseload, else NaN. Called after every change of either that can change it (a new state on the
+    other side of the caseload, a new spell, arriving, leaving), so that the year-end count
+    (:func:`_count_durations`) reads one compact array, not every household's records."""
     s = st.ci[c, C_STATE]
     st.on_spell[c] = st.cf[c, C_SPELL] if s != NONE and m.on_caseload[s] else math.nan
 

@@ -100,41 +100,29 @@ class Streams:
         self.replication = int(replication)
         self.layout = layout
         self._width = layout.width  # read for every client
-        self._blocks: dict[int, list] = {}  # population -> its current block (_block_of)
+        self._blocks: dict[int, list] = {}  # population -> its current block: [block, values, uniforms, profiles]
 
     def block(self, population: int, block: int) -> np.ndarray:
         """Uniforms ``[BLOCK, width]`` of one block of clients (clock columns still uniform)."""
         return generator(self.seed, self.replication, population, block).random((BLOCK, self.layout.width))
 
-    def client_row(self, population: int, number: int) -> tuple[array, int]:
-        """The row of client ``number`` of ``population`` (Stream.INITIAL or Stream.ARRIVALS):
-        ``(values, base)``, the client's row being ``values[base : base + width]`` with the clock
-        columns already unit exponentials.
+    def client(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> tuple[array, int, int]:
+        """Client ``number`` of ``population`` (Stream.INITIAL or Stream.ARRIVALS): ``(values, base, profile)``.
 
+        Its row is ``values[base : base + width]``, the clock columns already unit exponentials.
         A block's rows share one flat array of doubles: a list of Python floats per client made
         the garbage collector track one object per client and scattered a client's clocks over
-        the heap (together ~15% of a run)."""
-        block, row = divmod(number, BLOCK)
-        return self._block_of(population, block)[1], row * self._width
-
-    def client(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> tuple[array, int, int]:
-        """:meth:`client_row` and :meth:`profile` of a client in one call: ``(values, base, profile)``."""
+        the heap (together ~15% of a run). Its profile is its attribute levels as one mixed-radix
+        number, in the order of ``itertools.product`` over the levels (``cdfs``, one per attribute,
+        read from the first columns), drawn for the whole block when it is first asked for."""
         block, row = divmod(number, BLOCK)
         cached = self._blocks.get(population)
         if cached is None or cached[0] != block:  # clients are numbered in creation order
-            cached = self._block_of(population, block)
+            uniforms = self.block(population, block)
+            cached = self._blocks[population] = [block, array("d", self.clocked(uniforms).tobytes()), uniforms, None]
         if cached[3] is None:
             cached[3] = profiles(cached[2], cdfs).tolist() if cdfs else [0] * BLOCK
         return cached[1], row * self._width, cached[3][row]
-
-    def _block_of(self, population: int, block: int) -> list:
-        """The current block of ``population``: ``[block, clocked values (flat), uniforms, profiles]``
-        (profiles made when first asked for), drawn when the block changes."""
-        cached = self._blocks.get(population)
-        if cached is None or cached[0] != block:
-            uniforms = self.block(population, block)
-            cached = self._blocks[population] = [block, array("d", self.clocked(uniforms).tobytes()), uniforms, None]
-        return cached
 
     def clocked(self, uniforms: np.ndarray) -> np.ndarray:
         """A copy of a block with its clock columns turned into unit exponentials ``-log1p(-u)``.
@@ -149,11 +137,6 @@ class Streams:
     def overflow(self, population: int, number: int) -> CounterRandom:
         """The generator a client continues on once its row is used up (see the module docstring)."""
         return CounterRandom(client_key(overflow_base(self.seed, self.replication), population, number))
-
-    def profile(self, population: int, number: int, cdfs: tuple[tuple[float, ...], ...]) -> int:
-        """The client's profile: its attribute levels as one mixed-radix number, in the order of
-        ``itertools.product`` over the levels. Drawn for a whole block at once."""
-        return self.client(population, number, cdfs)[2] if cdfs else 0
 
     def inflow(self) -> np.random.Generator:
         return generator(self.seed, self.replication, Stream.INFLOW)
