@@ -182,7 +182,8 @@ def client_key(base: int, population: int, number: int) -> int:
 
 class CounterRandom:
     """Uniforms ``(mix64(key + i * GAMMA) >> 11) * 2**-53`` for draws ``i = 1, 2, ...``; exponentials
-    ``-log1p(-u)``. The two methods a client uses have :class:`random.Random`'s names."""
+    ``-log1p(-u)``: a client draws a uniform with ``random()`` (an intake past its row) and a sojourn's
+    clocks with ``exponentials(n)``."""
 
     __slots__ = ("count", "key")
 
@@ -194,12 +195,8 @@ class CounterRandom:
         self.count += 1
         return _uniform(self.key, self.count)
 
-    def expovariate(self, lambd: float = 1.0) -> float:
-        return -math.log1p(-self.random()) / lambd
-
     def exponentials(self, n: int) -> list[float]:
-        """The next ``n`` draws as unit exponentials: ``expovariate(1.0)`` ``n`` times, in one call
-        (a sojourn's clocks once the row is used up)."""
+        """The next ``n`` draws as unit exponentials ``-log1p(-u)`` (a sojourn's clocks once the row is used up)."""
         key, count = self.key, self.count
         self.count = count + n
         return [-math.log1p(-_uniform(key, i)) for i in range(count + 1, count + n + 1)]
