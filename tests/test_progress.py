@@ -4,6 +4,7 @@ import io
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from sim.cli.options import default_workers
 from sim.util.progress import Progress
@@ -64,3 +65,105 @@ def test_compare_prints_progress_lines_to_a_file_and_none_when_quiet(tmp_path):
         else:
             assert len(lines) == 10, text  # 2 scenarios x 8 replications, a line per 10%
             assert "(16/16 rep)" in lines[-1]
+
+
+class Clock:
+    """A stand-in for the time module whose monotonic clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_slow_start_is_explained_once_and_left_out_of_the_eta(monkeypatch):
+    import threading
+
+    from sim.util import progress
+
+    clock = Clock()
+    monkeypatch.setattr(progress, "time", clock)
+    stream = io.StringIO()
+    with Progress(10, "run", stream=stream) as bar:
+        bar.note_if_slow("compiling", after=0.01)
+        bar.note_if_slow("a second note", after=0.01)  # one note per Progress
+        for thread in threading.enumerate():  # the timer, and nothing finished meanwhile
+            if isinstance(thread, threading.Timer):
+                thread.join(5)
+        clock.now += 30.0  # the wait: 30 s before the first unit
+        bar.update()
+        clock.now += 1.0  # then a unit a second
+        bar.update()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "run: compiling", lines
+    # the 10% line comes at the first unit: no pace yet past the wait, so no guess (not 4:30 from 30 s / unit)
+    assert lines[1].startswith("run:  10% (1/10 rep) elapsed 00:30, ETA ?"), lines
+    # 8 units left at one a second, not 8 x 15.5 s
+    assert lines[2].startswith("run:  20% (2/10 rep) elapsed 00:31, ETA 00:08"), lines
+    assert "a second note" not in stream.getvalue()
+
+
+def test_no_note_when_work_finishes_in_time_and_no_eta_change(monkeypatch):
+    from sim.util import progress
+
+    clock = Clock()
+    monkeypatch.setattr(progress, "time", clock)
+    stream = io.StringIO()
+    with Progress(10, "run", stream=stream) as bar:
+        bar.note_if_slow("compiling", after=60.0)
+        for _ in range(2):
+            clock.now += 2.0
+            bar.update()
+    lines = stream.getvalue().splitlines()
+    assert "compiling" not in stream.getvalue()
+    assert lines[-1].startswith("run:  20% (2/10 rep) elapsed 00:04, ETA 00:16"), lines  # 2 s a unit from the start
+
+
+def test_reused_units_do_not_speed_up_the_eta(monkeypatch):
+    from sim.util import progress
+
+    clock = Clock()
+    monkeypatch.setattr(progress, "time", clock)
+    stream = io.StringIO()
+    with Progress(10, "run", stream=stream, initial=5) as bar:  # a resume: 5 replications kept
+        clock.now += 3.0
+        bar.update()
+    assert stream.getvalue().startswith("run:  60% (6/10 rep) elapsed 00:03, ETA 00:12"), stream.getvalue()
+
+
+def test_runs_that_may_compile_the_engine_ask_for_the_note(tmp_path):
+    from sim.engines.backends import run_replications
+    from sim.engines.select import FIRST_RUN_NOTE
+    from sim.model import load_scenario
+
+    class Recording(Progress):
+        def note_if_slow(self, text, after=None):
+            self.notes.append(text)
+
+    scenario = load_scenario(Path(__file__).parent / "data" / "three_states.toml")
+    for kernel, expected in (("auto", [FIRST_RUN_NOTE]), ("compiled", [FIRST_RUN_NOTE]), ("simpy", [])):
+        bar = Recording(2, "x", lines=False)
+        bar.notes = []
+        run_replications(scenario, 1, 2, progress=bar, kernel=kernel)
+        assert bar.notes == expected, kernel
+
+
+def test_a_run_folder_asks_for_the_note_when_the_compiled_engine_runs(tmp_path, monkeypatch):
+    from sim.engines.select import FIRST_RUN_NOTE
+    from sim.io import runfolder
+    from sim.model import load_scenario
+
+    notes = []
+
+    class Recording(Progress):
+        def note_if_slow(self, text, after=None):
+            notes.append(text)
+
+    monkeypatch.setattr(runfolder, "Progress", Recording)
+    scenario = load_scenario(Path(__file__).parent / "data" / "three_states.toml")
+    for kernel, expected in (("compiled", [FIRST_RUN_NOTE]), ("simpy", [])):
+        notes.clear()
+        settings = runfolder.RunSettings(replications=2, seed=1, kernel=kernel, progress=False)
+        runfolder.run_to_folder(scenario, settings, tmp_path / kernel)
+        assert notes == expected, kernel

@@ -37,6 +37,7 @@ from scipy import stats
 
 from sim import __version__
 from sim.engines.backends import Backend
+from sim.engines.select import FIRST_RUN_NOTE
 from sim.io.safety import claim_folder, merge_into, new_folder
 from sim.io.tables import ANNUAL_FLOWS, annual_table
 from sim.io.workfolder import COMPLETE, TMP_PREFIX, BadUnit, WorkFolder, atomic_write_json
@@ -246,6 +247,8 @@ def run_sweep(
         stamp = {"identity_sha256": _sha256(identity), "version": __version__}
         done = folder.reusable(range(len(x)), lambda p, i: load_point(p, stamp | {"point": i}))
         with Progress(len(x), f"sweep {settings.method}", unit="points", quiet=quiet, initial=len(done)) as bar:
+            if settings.kernel != "simpy":
+                bar.note_if_slow(FIRST_RUN_NOTE)
             for i, row in enumerate(x):
                 if i in done:
                     continue

@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sim.engines.select import simulate
+from sim.engines.select import FIRST_RUN_NOTE, simulate
 from sim.util.progress import Progress
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep it light
@@ -272,6 +272,8 @@ def run_replications(
     # True/False/None (None: a bar only on a terminal, silent otherwise, as library calls should be)
     shared = isinstance(progress, Progress)
     bar = progress if shared else Progress(replications, scenario.name, quiet=progress is False, lines=progress is True)
+    if kernel != "simpy":
+        bar.note_if_slow(FIRST_RUN_NOTE)  # once per Progress, also when shared
     try:
         for result in iter_replications(scenario, seed, list(range(replications)), workers, engine, scheduler,
                                         kernel=kernel):  # fmt: skip

@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.engines.backends import iter_replications, make_backend
-from sim.engines.select import Choice, choose
+from sim.engines.select import FIRST_RUN_NOTE, Choice, choose
 from sim.io.plots import budget_charts, caseload_fan_chart
 from sim.io.safety import claim_folder, merge_into, new_folder
 from sim.io.tables import annual_table, group_table, month_labels, monthly_table, summary_table, write_json
@@ -128,6 +128,8 @@ def _simulate_into(
         settings.replications, scenario.name, initial=len(reused), quiet=settings.progress is False,
         lines=settings.progress is not None,
     )  # fmt: skip
+    if kernel.kernel == "compiled" and todo:
+        bar.note_if_slow(FIRST_RUN_NOTE)
     with bar:
         for result in iter_replications(scenario, settings.seed, todo, backend=backend, kernel=kernel.kernel):
             result_to_npz(result, folder.path(result.replication), stamp)
