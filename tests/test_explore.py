@@ -103,3 +103,22 @@ def test_explore_page_follows_the_caseload_norm(server, browser, tmp_path):
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     print(f"screenshot: {shot}")
+
+
+def test_warm_up_runs_the_compiled_engine_in_a_thread_of_its_own(monkeypatch):
+    import threading
+
+    from sim.engines import select
+
+    ran = []
+    real = select.simulate
+
+    def recording(compiled, seed, replication=0, kernel="auto", log_events=False):
+        ran.append((kernel, compiled.n_months, threading.current_thread().name))
+        return real(compiled, seed, replication, kernel=kernel, log_events=log_events)
+
+    monkeypatch.setattr(select, "simulate", recording)
+    thread = threading.Thread(target=model.warm_up, args=("utrecht_baseline",), name="warm-up")
+    thread.start()
+    thread.join(300)
+    assert ran == [("compiled", 12, "warm-up")]  # one year, compiled, off the server's threads

@@ -27,9 +27,15 @@ def register(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    import threading
+
+    from sim.explore import model
     from sim.explore.app import make_app
+    from sim.model.loader import default_name
 
     app = make_app(args.scenario, args.years, args.replications, args.workers, args.lang)
+    # build (first run after installing) or load the compiled engine while the page is already served
+    threading.Thread(target=model.warm_up, args=(args.scenario or default_name(),), daemon=True).start()
     url = f"http://{args.host}:{args.port}/"
     print(f"caseload-sim explore: {url} (Ctrl-C stops it)", flush=True)
     if args.open:

@@ -18,11 +18,9 @@ if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep it li
     from sim.model.compiled import Compiled
 
 KERNELS = ("auto", "simpy", "compiled")
-# shown when a run that may use the compiled engine has finished nothing after a few seconds (Progress.note_if_slow)
-FIRST_RUN_NOTE = (
-    "nothing has finished yet: the first run after installing builds the compiled engine "
-    "(about half a minute, once; later runs load it from a cache)"
-)
+# why a run that may use the compiled engine has finished nothing after a few seconds (Progress.note_if_slow)
+BUILD_NOTE = "the first run after installing builds the compiled engine (about half a minute, once; later runs load it from a cache)"
+FIRST_RUN_NOTE = f"nothing has finished yet: {BUILD_NOTE}"
 
 
 class Choice(NamedTuple):

@@ -160,6 +160,29 @@ def pair(state: State, label: str, replications: int, workers: int) -> list[Arm]
     return [arm("base", base, replications, workers), arm("explore", variant(state, label), replications, workers)]
 
 
+def warm_up(name: str) -> None:
+    """Run a one-year replication of ``name`` on the compiled engine, so that the page's first bands do not
+    wait for the engine to be built (the first run after installing: about half a minute, which stderr
+    notes after a few seconds). Meant for a background thread: the engine's buffers are per thread."""
+    import sys
+    import threading
+
+    from sim.engines import select
+    from sim.model import load_scenario
+    from sim.util.progress import SLOW_START
+
+    compiled = compile_scenario(load_scenario(name, overrides={"years": 1}))
+    if select.choose(compiled).kernel != "compiled":
+        return
+    note = threading.Timer(SLOW_START, print, (f"explore: {select.BUILD_NOTE}; the first bands wait for it",), {"file": sys.stderr, "flush": True})
+    note.daemon = True
+    note.start()
+    try:
+        select.simulate(compiled, SEED, 0, kernel="compiled")
+    finally:
+        note.cancel()
+
+
 def files(arms: list[Arm], lang: str) -> dict[str, bytes]:
     """``report.html`` and ``comparison.xlsx`` for what is on screen (the compare command's outputs)."""
     from sim.report.comparison import build_outputs
