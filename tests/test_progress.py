@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sim.cli.options import default_workers
 from sim.util.progress import Progress
 
@@ -77,13 +79,19 @@ class Clock:
         return self.now
 
 
-def test_a_slow_start_is_explained_once_and_left_out_of_the_eta(monkeypatch):
-    import threading
-
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Progress's clock, moved by hand (the note's timer still runs on real time)."""
     from sim.util import progress
 
-    clock = Clock()
-    monkeypatch.setattr(progress, "time", clock)
+    fake = Clock()
+    monkeypatch.setattr(progress, "time", fake)
+    return fake
+
+
+def test_a_slow_start_is_explained_once_and_left_out_of_the_eta(clock):
+    import threading
+
     stream = io.StringIO()
     with Progress(10, "run", stream=stream) as bar:
         bar.note_if_slow("compiling", after=0.01)
@@ -104,11 +112,7 @@ def test_a_slow_start_is_explained_once_and_left_out_of_the_eta(monkeypatch):
     assert "a second note" not in stream.getvalue()
 
 
-def test_no_note_when_work_finishes_in_time_and_no_eta_change(monkeypatch):
-    from sim.util import progress
-
-    clock = Clock()
-    monkeypatch.setattr(progress, "time", clock)
+def test_no_note_when_work_finishes_in_time_and_no_eta_change(clock):
     stream = io.StringIO()
     with Progress(10, "run", stream=stream) as bar:
         bar.note_if_slow("compiling", after=60.0)
@@ -120,11 +124,7 @@ def test_no_note_when_work_finishes_in_time_and_no_eta_change(monkeypatch):
     assert lines[-1].startswith("run:  20% (2/10 rep) elapsed 00:04, ETA 00:16"), lines  # 2 s a unit from the start
 
 
-def test_reused_units_do_not_speed_up_the_eta(monkeypatch):
-    from sim.util import progress
-
-    clock = Clock()
-    monkeypatch.setattr(progress, "time", clock)
+def test_reused_units_do_not_speed_up_the_eta(clock):
     stream = io.StringIO()
     with Progress(10, "run", stream=stream, initial=5) as bar:  # a resume: 5 replications kept
         clock.now += 3.0
