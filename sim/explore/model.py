@@ -174,7 +174,8 @@ def warm_up(name: str) -> None:
     compiled = compile_scenario(load_scenario(name, overrides={"years": 1}))
     if select.choose(compiled).kernel != "compiled":
         return
-    note = threading.Timer(SLOW_START, print, (f"explore: {select.BUILD_NOTE}; the first bands wait for it",), {"file": sys.stderr, "flush": True})
+    text = f"explore: {select.BUILD_NOTE}; the first bands wait for it"
+    note = threading.Timer(SLOW_START, print, (text,), {"file": sys.stderr, "flush": True})
     note.daemon = True
     note.start()
     try:

@@ -76,7 +76,7 @@ class Progress:
         done = self.done
 
         def say() -> None:
-            if self.done == done and self.mode != "off":
+            if self.done == done:  # (close() cancels the timer)
                 self._slow = True
                 self._write(f"{self.desc}: {text}")
 
