@@ -132,7 +132,7 @@ def test_reused_units_do_not_speed_up_the_eta(clock):
     assert stream.getvalue().startswith("run:  60% (6/10 rep) elapsed 00:03, ETA 00:12"), stream.getvalue()
 
 
-def test_runs_that_may_compile_the_engine_ask_for_the_note(tmp_path):
+def test_runs_that_may_compile_the_engine_ask_for_the_note():
     from sim.engines.backends import run_replications
     from sim.engines.select import FIRST_RUN_NOTE
     from sim.model import load_scenario
