@@ -101,17 +101,22 @@ def replay(schedule: list[tuple[str, list[float]]], horizon: float) -> None:
     env.run(until=horizon)
 
 
-def floor(schedule, horizon: float) -> None:
-    """:func:`replay` under the engine's garbage-collector settings."""
+def under_engine_gc(function, *args) -> None:
+    """``function(*args)`` under the engine's garbage-collector settings (``simpy_engine.run_model``)."""
     threshold = gc.get_threshold()
     gc.collect()
     gc.freeze()
     gc.set_threshold(simpy_engine.GC_GEN0, *threshold[1:])
     try:
-        replay(schedule, horizon)
+        function(*args)
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+def floor(schedule, horizon: float) -> None:
+    """:func:`replay` under the engine's garbage-collector settings."""
+    under_engine_gc(replay, schedule, horizon)
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ import time
 import numpy as np
 import simpy
 from _scenarios import capacity_free
-from engine_vs_simpy import floor, record
+from engine_vs_simpy import floor, record, under_engine_gc
 
 from sim import compile_scenario
 from sim.engines import sampling, simpy_engine
@@ -228,19 +228,6 @@ def record_minimal(c: Compiled, seed: int) -> list[tuple[str, list[float]]]:
     return schedule
 
 
-def minimal_run(c: Compiled, seed: int) -> None:
-    """:func:`simulate` under the engine's garbage-collector settings (``simpy_engine.run_model``)."""
-    threshold = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(simpy_engine.GC_GEN0, *threshold[1:])
-    try:
-        simulate(c, seed)
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="utrecht_baseline")
@@ -250,7 +237,7 @@ def main() -> None:
 
     c = compile_scenario(capacity_free(args.scenario, years=args.years))
     schedules = {"minimal": record_minimal(c, seed=1), "engine": record(c, seed=1, replication=0)}
-    runs = {"minimal": lambda: minimal_run(c, 1), "engine": lambda: simpy_engine.simulate(c, seed=1, replication=0)}
+    runs = {"minimal": lambda: under_engine_gc(simulate, c, 1), "engine": lambda: simpy_engine.simulate(c, seed=1, replication=0)}
     runs["engine"]()  # warm-up: imports, hazard tables
     seconds: dict[str, list[float]] = {key: [] for key in ("minimal", "minimal floor", "engine", "engine floor")}
     for i in range(args.repeat):
