@@ -31,6 +31,20 @@ from sim import compile_scenario, load_scenario
 from sim.engines import simpy_engine
 
 
+def recorded(env: simpy.Environment, schedule: list, kind: str, gen):
+    """``gen`` as a process that notes in ``schedule`` its kind and every time it runs."""
+    times: list[float] = []
+    schedule.append((kind, times))
+    value = None
+    while True:
+        times.append(env.now)
+        try:
+            event = gen.send(value)
+        except StopIteration:
+            return
+        value = yield event
+
+
 class Recording(simpy_engine.Model):
     """The engine, noting when each of its processes runs: the schedule the floor replays."""
 
@@ -39,16 +53,7 @@ class Recording(simpy_engine.Model):
         self.schedule: list[tuple[str, list[float]]] = []  # per process: its kind and the times it ran
 
     def _recorded(self, kind: str, gen):
-        times: list[float] = []
-        self.schedule.append((kind, times))
-        value = None
-        while True:
-            times.append(self.env.now)
-            try:
-                event = gen.send(value)
-            except StopIteration:
-                return
-            value = yield event
+        return recorded(self.env, self.schedule, kind, gen)
 
     def _life(self, cl, arriving=False):
         return self._recorded("household", super()._life(cl, arriving))

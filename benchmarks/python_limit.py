@@ -39,7 +39,7 @@ import time
 import numpy as np
 import simpy
 from _scenarios import capacity_free
-from engine_vs_simpy import floor, record, under_engine_gc
+from engine_vs_simpy import floor, record, recorded, under_engine_gc
 
 from sim import compile_scenario
 from sim.engines import sampling, simpy_engine
@@ -51,16 +51,16 @@ N_FLOWS = len(FLOWS)
 POOL = 65_536  # random numbers drawn from the generator at a time
 
 
-def simulate(c: Compiled, seed: int, wrap=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate(c: Compiled, seed: int, wrap=None, env: simpy.Environment | None = None) -> tuple:
     """One replication of the capacity-free model ``c``: (stock, flows, person_months) as in ``Result``.
 
-    ``wrap(kind, generator)``, if given, is applied to every process before SimPy starts it (the
-    benchmark records the schedule through it)."""
+    ``wrap(kind, generator)``, if given, is applied to every process before SimPy starts it in ``env``
+    (a new environment by default): the benchmark records the schedule through it."""
     if c.teams or any(p is not None for p in c.places) or c.budget is not None or c.initial is not None:
         raise ValueError("the minimal model runs capacity-free models with stock-given initial populations")
     if any(st.max_stay is not None for st in c.states):
         raise ValueError("the minimal model has no maximum stays")
-    env = simpy.Environment()
+    env = env or simpy.Environment()
     rng = np.random.default_rng(seed)
     wrap = wrap or (lambda kind, generator: generator)
     n_states, n_months, horizon, cal = len(c.states), c.n_months, c.horizon, c.segments
@@ -196,35 +196,8 @@ def simulate(c: Compiled, seed: int, wrap=None) -> tuple[np.ndarray, np.ndarray,
 def record_minimal(c: Compiled, seed: int) -> list[tuple[str, list[float]]]:
     """The minimal model's schedule, as ``engine_vs_simpy.record`` gives the engine's."""
     schedule: list[tuple[str, list[float]]] = []
-    clock: list = []  # the run's environment, known once the first process is wrapped
-
-    def wrap(kind, generator):
-        times: list[float] = []
-        schedule.append((kind, times))
-
-        def recorded():
-            value = None
-            while True:
-                times.append(clock[0].now)
-                try:
-                    event = generator.send(value)
-                except StopIteration:
-                    return
-                value = yield event
-
-        return recorded()
-
-    original = simpy.Environment.__init__
-
-    def init(env, *args, **kwargs):
-        original(env, *args, **kwargs)
-        clock.append(env)
-
-    simpy.Environment.__init__ = init
-    try:
-        simulate(c, seed, wrap)
-    finally:
-        simpy.Environment.__init__ = original
+    env = simpy.Environment()
+    simulate(c, seed, lambda kind, gen: recorded(env, schedule, kind, gen), env)
     return schedule
 
 
