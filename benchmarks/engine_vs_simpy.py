@@ -13,7 +13,8 @@ Utrecht baseline) and the floor are timed back to back, CPU time of this
 process, ``--repeat`` times; the ratio is the median of the per-pair ratios,
 so a drift in machine speed hits both sides of a pair alike. The order within a
 pair alternates, and the garbage collector is emptied before each side.
-Target: ratio <= 2.0.
+Target: ratio <= 2.0. ``benchmarks/python_limit.py`` measures the same ratio
+for a minimal plain-Python model of the bare process (about 1.9).
 
     python benchmarks/engine_vs_simpy.py [--scenario NAME] [--repeat 7]
 """
