@@ -8,7 +8,7 @@ at the same times, each yielding timeouts that resume it at the recorded times,
 and nothing else (no hazards, no waiting lists, no bookkeeping). The floor runs
 under the same garbage-collector settings as the engine (``run_model``).
 
-The engine (one replication of the project's scenario, default the 10-year
+The engine (one replication of the project's scenario, default the 16-year
 Utrecht baseline) and the floor are timed back to back, CPU time of this
 process, ``--repeat`` times; the ratio is the median of the per-pair ratios,
 so a drift in machine speed hits both sides of a pair alike. The order within a
