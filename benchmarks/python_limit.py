@@ -210,19 +210,21 @@ def main() -> None:
 
     c = compile_scenario(capacity_free(args.scenario, years=args.years))
     schedules = {"minimal": record_minimal(c, seed=1), "engine": record(c, seed=1, replication=0)}
-    runs = {"minimal": lambda: under_engine_gc(simulate, c, 1), "engine": lambda: simpy_engine.simulate(c, seed=1, replication=0)}
-    runs["engine"]()  # warm-up: imports, hazard tables
-    seconds: dict[str, list[float]] = {key: [] for key in ("minimal", "minimal floor", "engine", "engine floor")}
-    for i in range(args.repeat):
+    sides = {  # what each side of a round runs
+        "minimal": lambda: under_engine_gc(simulate, c, 1),
+        "minimal floor": lambda: floor(schedules["minimal"], c.horizon),
+        "engine": lambda: simpy_engine.simulate(c, seed=1, replication=0),
+        "engine floor": lambda: floor(schedules["engine"], c.horizon),
+    }
+    sides["engine"]()  # warm-up: imports, hazard tables
+    seconds: dict[str, list[float]] = {side: [] for side in sides}
+    for i in range(args.repeat):  # model and floor, model against model: each order every other round
         order = ("minimal", "engine") if i % 2 == 0 else ("engine", "minimal")
         for model in order:
             for side in (model, f"{model} floor") if i % 2 == 0 else (f"{model} floor", model):
                 gc.collect()
                 t0 = time.process_time()
-                if side == model:
-                    runs[model]()
-                else:
-                    floor(schedules[model], c.horizon)
+                sides[side]()
                 seconds[side].append(time.process_time() - t0)
 
     def ratio(a: str, b: str) -> float:
